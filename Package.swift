@@ -1,0 +1,130 @@
+// swift-tools-version:6.1
+// Atlas — a multi-tenant, AI-native SaaS platform backend in one executable.
+import PackageDescription
+
+/// Settings every Atlas target shares: Swift 6 language mode plus the upcoming features that make
+/// each dependency and each existential explicit.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "atlas",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "atlas", targets: ["atlas"]),
+        // Exposed so the out-of-tree fuzzing package under fuzz/ can drive the request parser.
+        .library(name: "AtlasHTTP", targets: ["HTTP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: C libraries, one owner each
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CSystemShims"),
+
+        // MARK: L0
+        .target(
+            name: "Core",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+
+        // MARK: L1
+        .target(
+            name: "HTTP",
+            dependencies: [
+                "Core", "CSystemShims", "CZlib",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
+            name: "Storage",
+            dependencies: [
+                "Core", "CSQLite", "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings,
+            plugins: ["EmbedMigrations"]),
+
+        // MARK: L2
+        .target(
+            name: "Telemetry",
+            dependencies: ["Core", "HTTP", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+
+        // MARK: L3 feature modules
+        .target(
+            name: "Auth",
+            dependencies: ["Core", "HTTP", "Storage", "Telemetry", "COpenSSL",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        .target(
+            name: "Billing",
+            dependencies: ["Core", "HTTP", "Storage", "Telemetry",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        .target(
+            name: "AI",
+            dependencies: ["Core", "HTTP", "Storage", "Telemetry",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        // The Data module; the target is `DataPlatform` because a module named `Data` would shadow
+        // Foundation's `Data` in qualified names (SPEC §1).
+        .target(
+            name: "DataPlatform",
+            dependencies: ["Core", "HTTP", "Storage", "Telemetry",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Data",
+            swiftSettings: strictSettings),
+
+        // MARK: L4 composition root
+        .executableTarget(
+            name: "atlas",
+            dependencies: [
+                "Core", "HTTP", "Storage", "Telemetry", "Auth", "Billing", "AI", "DataPlatform",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings),
+
+        // MARK: Build tooling
+        .executableTarget(name: "EmbedMigrationsTool", path: "Plugins/EmbedMigrationsTool"),
+        .plugin(
+            name: "EmbedMigrations", capability: .buildTool(),
+            dependencies: ["EmbedMigrationsTool"]),
+
+        // MARK: Tests
+        .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HTTPTests",
+            dependencies: ["HTTP", "Core", .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: strictSettings),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Core"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "AtlasTests",
+            dependencies: ["atlas", "Core", "HTTP", "Storage"],
+            swiftSettings: strictSettings),
+        .testTarget(name: "ArchitectureTests", swiftSettings: strictSettings),
+    ]
+)
