@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         // MARK: C libraries, one owner each
@@ -76,6 +77,7 @@ let package = Package(
         .target(
             name: "Auth",
             dependencies: ["Core", "HTTP", "Storage", "Telemetry", "COpenSSL",
+                           .product(name: "JWTKit", package: "jwt-kit"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .target(
@@ -121,6 +123,10 @@ let package = Package(
             dependencies: ["HTTP", "Core", .product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: strictSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Core"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "AuthTests",
+            dependencies: ["Auth", "Core", "HTTP", "Storage", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "AtlasTests",
             dependencies: ["atlas", "Core", "HTTP", "Storage"],

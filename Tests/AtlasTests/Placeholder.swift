@@ -1,0 +1,4 @@
+// Atlas — AtlasTests
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
