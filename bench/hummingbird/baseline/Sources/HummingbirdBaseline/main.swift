@@ -36,12 +36,15 @@ router.get("/health/live") { _, _ in
 router.post("/debug/echo") { request, context -> EchoBody in
     let body: EchoBody
     do {
-        body = try await request.decode(as: EchoBody.self, context: context)
-    } catch let error as HTTPError where error.status == .badRequest {
-        // Hummingbird reports every decoding failure as 400; a body that parses as JSON but has the
-        // wrong shape is a validation failure (422), like on atlas. Plain syntax errors stay 400.
-        if error.body?.hasPrefix("The given data was not valid input") == true { throw error }
-        throw HTTPError(.unprocessableContent, message: error.body ?? "invalid body")
+        // The context's decoder directly (what `request.decode` calls) so the DecodingError arrives
+        // unmapped: Hummingbird would turn every one into 400.
+        body = try await context.requestDecoder.decode(EchoBody.self, from: request, context: context)
+    } catch DecodingError.dataCorrupted {
+        // Foundation's decoder reports a syntax error and a number that does not fit `Int` (3.5) alike.
+        throw HTTPError(.badRequest, message: "body is not JSON of the expected shape")
+    } catch let failure as DecodingError {
+        // Valid JSON of the wrong shape is a validation failure, as on atlas.
+        throw HTTPError(.unprocessableContent, message: "invalid body: \(failure)")
     }
     if let violation = body.violation {
         throw HTTPError(.unprocessableContent, message: violation)
