@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"5.0.0"),
     ],
     targets: [
         // MARK: C libraries, one owner each
@@ -83,7 +84,9 @@ let package = Package(
         .target(
             name: "Billing",
             dependencies: ["Core", "HTTP", "Storage", "Telemetry",
-                           .product(name: "Logging", package: "swift-log")],
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strictSettings),
         .target(
             name: "AI",
@@ -107,6 +110,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings),
 
@@ -127,6 +131,7 @@ let package = Package(
             name: "AuthTests",
             dependencies: ["Auth", "Core", "HTTP", "Storage", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: strictSettings),
+        .testTarget(name: "BillingTests", dependencies: ["Billing", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),
         .testTarget(
             name: "AtlasTests",
             dependencies: ["atlas", "Core", "HTTP", "Storage"],

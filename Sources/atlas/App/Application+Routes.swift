@@ -1,0 +1,67 @@
+// Atlas — atlas
+// SPDX-License-Identifier: Apache-2.0
+
+import Core
+import HTTP
+import Storage
+
+extension Application {
+    /// Mounts every module's routes. Health and root run inline on the event loops: they never block.
+    func mountRoutes(on router: Router, database: any Database) {
+        let root = try! Response.json(RootDocument(name: "Atlas", environment: configuration.environment, docsURL: "/openapi.json"))
+        let live = Response.json(rawJSON: #"{"status":"ok"}"#)
+        let environment = configuration.environment
+
+        router.inline
+            .get("/") { _, _ in root }
+            .get("/health/live") { _, _ in live }
+
+        router.get("/health/ready") { _, _ in
+            do {
+                try await database.ping()
+            } catch {
+                throw AtlasError(status: 503, code: "storage_unavailable", detail: "storage is unreachable")
+            }
+            return try Response.json(Readiness(status: "ready", environment: environment))
+        }
+
+        if configuration.debugRoutesEnabled {
+            router.inline.post("/debug/echo", maxBodyBytes: 64 * 1024) { request, _ in
+                let payload = try request.decode(EchoPayload.self)
+                try payload.validate()
+                return try Response.json(payload)
+            }
+        }
+    }
+}
+
+struct RootDocument: Encodable {
+    var name: String
+    var environment: String
+    var docsURL: String
+}
+
+struct Readiness: Encodable {
+    var status: String
+    var environment: String
+}
+
+/// The body of `POST /debug/echo`, a route the benchmarks use to measure JSON decoding,
+/// validation and encoding without storage.
+struct EchoPayload: Codable, Sendable {
+    var name: String
+    var count: Int
+    var tags: [String]
+
+    func validate() throws {
+        if name.isEmpty || name.count > 100 {
+            throw AtlasError.unprocessable("name: must be 1 to 100 characters")
+        }
+        if !(0...1000).contains(count) {
+            throw AtlasError.unprocessable("count: must be between 0 and 1000")
+        }
+        if tags.count > 20 {
+            throw AtlasError.unprocessable("tags: at most 20 entries")
+        }
+    }
+}

@@ -1,0 +1,94 @@
+// Atlas — atlas
+// SPDX-License-Identifier: Apache-2.0
+
+import Core
+import Foundation
+import HTTP
+import Logging
+import ServiceLifecycle
+import Storage
+import Synchronization
+import Telemetry
+import UnixSignals
+
+/// The composition root: reads configuration once, opens storage, migrates, wires modules to
+/// their routes and runs everything as services in one `ServiceGroup`.
+///
+/// Start order is storage → HTTP; SIGTERM/SIGINT stop them in reverse, so in-flight requests
+/// finish before the database closes.
+struct Application: Sendable {
+    let configuration: AppConfiguration
+    let http: HTTPServer.Configuration
+    let database: DatabaseConfiguration
+    let logger: Logger
+
+    init(environment: EnvironmentReader) throws {
+        configuration = try AppConfiguration(environment: environment)
+        http = try HTTPServer.Configuration(environment: environment)
+        database = try DatabaseConfiguration(environment: environment)
+        Self.bootstrapLogging(level: configuration.logLevel)
+        var logger = Logger(label: "atlas")
+        logger.logLevel = configuration.logLevel
+        self.logger = logger
+    }
+
+    private static let loggingBootstrapped = Mutex(false)
+
+    /// swift-log allows one bootstrap per process; later calls (tests building several
+    /// applications) keep the first.
+    private static func bootstrapLogging(level: Logger.Level) {
+        loggingBootstrapped.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        }
+    }
+
+    func openDatabase() async throws -> any Database {
+        try await Storage.openDatabase(configuration: database, logger: logger)
+    }
+
+    /// Applies pending migrations and returns their names.
+    @discardableResult
+    func migrate(_ database: any Database) async throws -> [String] {
+        do {
+            return try await Migrator(database: database, logger: logger).migrate()
+        } catch let error as StorageError {
+            throw StartupError(message: "migration failed: \(error)")
+        }
+    }
+
+    func serve(migrate shouldMigrate: Bool) async throws {
+        let database: any Database
+        do {
+            database = try await openDatabase()
+        } catch let error as StorageError {
+            throw StartupError(message: "cannot open \(self.database.redactedURL): \(error)")
+        }
+        if shouldMigrate {
+            let applied = try await migrate(database)
+            if !applied.isEmpty {
+                logger.info("migrations applied", metadata: ["db.migrations": .array(applied.map { .string($0) })])
+            }
+        }
+
+        let router = Router()
+        router.useStandardMiddleware(configuration: http)
+        mountRoutes(on: router, database: database)
+
+        let server = HTTPServer(router: router, configuration: http, logger: logger) { [logger, configuration] port in
+            logger.info("serving", metadata: [
+                "http.port": "\(port)", "atlas.environment": "\(configuration.environment)",
+                "db.url": "\(DatabaseLocation.redact(self.database.url))",
+            ])
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: DatabaseService(database: database)),
+                .init(service: server),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}

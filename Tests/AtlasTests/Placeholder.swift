@@ -1,4 +1,0 @@
-// Atlas — AtlasTests
-// SPDX-License-Identifier: Apache-2.0
-
-import Testing
