@@ -1,0 +1,152 @@
+// Atlas — HTTP
+// SPDX-License-Identifier: Apache-2.0
+
+import Core
+public import HTTPTypes
+
+extension Response {
+    /// An RFC 9457 `application/problem+json` response:
+    /// `{type, title, status, detail, code, request_id}`.
+    ///
+    /// ```swift
+    /// return .problem(status: .conflict, code: "tenant_exists", detail: "tenant acme exists",
+    ///                 requestID: context.requestID)
+    /// ```
+    public static func problem(status: HTTPResponse.Status, code: String, detail: String, requestID: String?,
+                               headers: [(name: String, value: String)] = []) -> Response {
+        var json = JSONText()
+        json.raw("{\"type\":")
+        json.string("urn:atlas:problem:\(code)")
+        json.raw(",\"title\":")
+        json.string(StatusPhrase.phrase(for: status.code))
+        json.raw(",\"status\":\(status.code),\"detail\":")
+        json.string(detail)
+        json.raw(",\"code\":")
+        json.string(code)
+        json.raw(",\"request_id\":")
+        if let requestID { json.string(requestID) } else { json.raw("null") }
+        json.raw("}")
+        var fields: HTTPFields = [.contentType: "application/problem+json"]
+        for (name, value) in headers {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+        }
+        return Response(status: status, headers: fields, body: .bytes(json.bytes))
+    }
+
+    /// The problem response for `error`:
+    /// - a Core ``Core/ProblemError`` keeps its status, code, detail and headers;
+    /// - a parse error keeps its status (400, 408, 413, 431, ...);
+    /// - a `DecodingError` becomes 400 (malformed JSON) or 422 (wrong type, missing field);
+    /// - anything else becomes a 500 whose body carries only the request id.
+    public static func problem(for error: any Error, requestID: String?) -> Response {
+        switch error {
+        case let problem as any ProblemError:
+            let status = (100...599).contains(problem.status) ? problem.status : 500
+            return .problem(status: HTTPResponse.Status(code: status), code: problem.code, detail: problem.detail,
+                            requestID: requestID, headers: problem.headers)
+        case let parse as HTTPParseError:
+            return .problem(status: HTTPResponse.Status(code: parse.status), code: parse.code, detail: parse.reason,
+                            requestID: requestID)
+        case let decoding as DecodingError:
+            let mapped = JSONErrors.problem(for: decoding)
+            return .problem(status: HTTPResponse.Status(code: mapped.status), code: mapped.code, detail: mapped.detail,
+                            requestID: requestID)
+        default:
+            return .problem(status: .internalServerError, code: "internal_error",
+                            detail: "The server failed to handle the request; quote the request id when reporting it.",
+                            requestID: requestID)
+        }
+    }
+
+    /// Whether ``problem(for:requestID:)`` maps `error` to a 500 that should be logged.
+    static func isUnexpected(_ error: any Error) -> Bool {
+        !(error is any ProblemError || error is HTTPParseError || error is DecodingError)
+    }
+}
+
+/// Reason phrases (RFC 9110 §15) for status lines and problem titles.
+enum StatusPhrase {
+    static func phrase(for code: Int) -> String {
+        switch code {
+        case 100: "Continue"
+        case 101: "Switching Protocols"
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 206: "Partial Content"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 303: "See Other"
+        case 304: "Not Modified"
+        case 307: "Temporary Redirect"
+        case 308: "Permanent Redirect"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 402: "Payment Required"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 406: "Not Acceptable"
+        case 408: "Request Timeout"
+        case 409: "Conflict"
+        case 410: "Gone"
+        case 411: "Length Required"
+        case 412: "Precondition Failed"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        case 415: "Unsupported Media Type"
+        case 417: "Expectation Failed"
+        case 422: "Unprocessable Content"
+        case 428: "Precondition Required"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 505: "HTTP Version Not Supported"
+        default: ""
+        }
+    }
+}
+
+/// A minimal JSON text builder for the server's own small documents (problems, log lines).
+struct JSONText {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 192) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func raw(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// Appends `text` as a JSON string (RFC 8259 §7).
+    mutating func string(_ text: String) {
+        JSONEscaping.appendString(text.utf8, to: &bytes)
+    }
+}
+
+enum JSONEscaping {
+    /// Appends a quoted, escaped JSON string of UTF-8 `bytes` to `output`.
+    static func appendString(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
+        output.append(0x22)
+        for byte in bytes {
+            switch byte {
+            case 0x22: output.append(0x5C); output.append(0x22)
+            case 0x5C: output.append(0x5C); output.append(0x5C)
+            case 0x0A: output.append(0x5C); output.append(0x6E)
+            case 0x0D: output.append(0x5C); output.append(0x72)
+            case 0x09: output.append(0x5C); output.append(0x74)
+            case 0x00..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: output.append(byte)
+            }
+        }
+        output.append(0x22)
+    }
+}

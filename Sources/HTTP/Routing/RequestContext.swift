@@ -1,0 +1,101 @@
+// Atlas — HTTP
+// SPDX-License-Identifier: Apache-2.0
+
+/// Per-request state that travels with a request through middleware and its handler.
+///
+/// A value type passed `inout`, so what a handler sets (``tenant``, extension values) is what
+/// the access log and metrics see afterwards, without a shared mutable object.
+///
+/// ```swift
+/// router.get("/tenants/{tenant}/catalog") { request, context in
+///     let tenant = try context.parameters.require("tenant")
+///     context.tenant = tenant            // appears in the access log line
+///     ...
+/// }
+/// ```
+public struct RequestContext: Sendable {
+    /// The request id, set by ``RequestIDMiddleware`` and echoed as `X-Request-ID` on the response.
+    public var requestID: String?
+    /// Path parameters captured by the route template, percent-decoded.
+    public internal(set) var parameters: Parameters
+    /// The matched route template, e.g. `/tenants/{tenant}/usage`; `nil` when no route matched.
+    public internal(set) var route: String?
+    /// The tenant the request acts for, once known; logged as `tenant` (null when unset).
+    public var tenant: String?
+    /// The connected peer, or `nil` for a request that did not come from a socket.
+    public let remoteAddress: SocketAddress?
+    /// Monotonic nanoseconds when the request head was complete.
+    let startNanos: UInt64
+    private var values: [ObjectIdentifier: any Sendable] = [:]
+
+    init(remoteAddress: SocketAddress?, startNanos: UInt64, route: String?, parameters: Parameters) {
+        self.remoteAddress = remoteAddress
+        self.startNanos = startNanos
+        self.route = route
+        self.parameters = parameters
+    }
+
+    /// A context for a request handled without a socket (router tests).
+    public init(remoteAddress: SocketAddress? = nil) {
+        self.init(remoteAddress: remoteAddress, startNanos: SystemClock.monotonicNanos(), route: nil,
+                  parameters: Parameters(kind: "path parameter"))
+    }
+
+    /// Time since the request head was complete.
+    public var elapsed: Duration {
+        .nanoseconds(Int64(SystemClock.monotonicNanos() &- startNanos))
+    }
+
+    /// Values other modules attach, keyed by a type (e.g. Auth's principal, Telemetry's trace id).
+    ///
+    /// ```swift
+    /// enum TraceIDKey: RequestContextKey { typealias Value = String }
+    /// context[TraceIDKey.self] = traceID
+    /// ```
+    public subscript<Key: RequestContextKey>(_ key: Key.Type) -> Key.Value? {
+        get { values[ObjectIdentifier(key)] as? Key.Value }
+        set { values[ObjectIdentifier(key)] = newValue }
+    }
+}
+
+/// A typed key for values stored in a ``RequestContext``.
+public protocol RequestContextKey {
+    associatedtype Value: Sendable
+}
+
+/// A context type that wraps (or is) a ``RequestContext``; route groups are generic over it.
+public protocol RequestContextConvertible: Sendable {
+    /// The base context: request id, parameters, tenant, extension values.
+    var requestContext: RequestContext { get set }
+}
+
+extension RequestContext: RequestContextConvertible {
+    public var requestContext: RequestContext {
+        get { self }
+        set { self = newValue }
+    }
+}
+
+/// A context built from its parent before each handler of a route group runs, for example one
+/// that can exist only once the tenant and caller are resolved:
+///
+/// ```swift
+/// struct TenantContext: ChildRequestContext {
+///     var requestContext: RequestContext
+///     let tenant: TenantID
+///     init(request: Request, parent: RequestContext) async throws {
+///         requestContext = parent
+///         tenant = try await resolveMembership(request, parent)   // throws 403/404
+///         requestContext.tenant = tenant.rawValue
+///     }
+/// }
+/// router.group("/tenants/{tenant}", context: TenantContext.self)
+///     .get("/usage") { request, context in ... }    // context: TenantContext
+/// ```
+///
+/// Changes the handler makes to `requestContext` flow back to the parent (and so to the access
+/// log); if `init` throws, the error is answered like a handler's.
+public protocol ChildRequestContext: RequestContextConvertible {
+    associatedtype ParentContext: RequestContextConvertible
+    init(request: Request, parent: ParentContext) async throws
+}

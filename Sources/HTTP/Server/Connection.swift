@@ -1,0 +1,87 @@
+// Atlas — HTTP
+// SPDX-License-Identifier: Apache-2.0
+
+/// One accepted TCP connection, confined to its event loop's thread.
+///
+/// It holds the input and output buffers, the parser, the storage the next request is parsed
+/// into, and a ring of response slots so that pipelined requests whose async handlers finish out
+/// of order are still answered in request order (RFC 9112 §9.3.2).
+final class Connection {
+    enum Phase: Equatable {
+        /// Between requests: idle timeout.
+        case idle
+        /// A head is arriving: header timeout, counted from its first byte.
+        case header
+        /// A body is arriving: body timeout, counted from the head.
+        case body
+        /// Handlers are running: no timeout of its own.
+        case busy
+        /// Output is waiting for the peer to read: idle timeout, renewed on progress.
+        case writing
+        /// Write side shut down, discarding input until the peer closes or the linger time ends.
+        case linger
+    }
+
+    enum Slot {
+        case empty
+        /// An async handler is running.
+        case pending(ResponseMeta, Task<Void, Never>?)
+        /// The response is ready but an earlier one is not written yet.
+        case ready(Response, String?, ResponseMeta)
+        /// Head written; chunks arrive through the mailbox until the stream ends.
+        case streaming(ResponseMeta, Task<Void, Never>?)
+    }
+
+    let fd: Int32
+    let generation: UInt32
+    let peer: SocketAddress?
+    var input: ByteBuffer
+    var output: ByteBuffer
+    var parser: RequestParser
+    var storage = RequestStorage()
+    /// The route found for the head whose body is being read.
+    var pendingMatch = RouteMatch.notFound
+
+    /// Sequence numbers of requests handed to handlers, and of the next response to write.
+    var nextSequence: UInt32 = 0
+    var writeSequence: UInt32 = 0
+    var slots: [Slot] = []
+
+    /// A streamed response's writer waiting for the output buffer to drain.
+    var blockedWriter: CheckedContinuation<Void, any Error>?
+
+    /// Edge-triggered epoll: true until a read returns less than asked, EAGAIN or EOF.
+    var mayHaveInput = true
+    /// False once no further request will be parsed (Connection: close, an error, shutdown).
+    var acceptingRequests = true
+    /// The peer sent FIN.
+    var readClosed = false
+    /// Stopped reading or parsing because of back-pressure; resumed when it clears.
+    var blocked = false
+    var isClosed = false
+    /// In the dirty list of the current loop round.
+    var isDirty = false
+
+    var phase = Phase.idle
+    var deadline: UInt64 = .max
+
+    init(fd: Int32, generation: UInt32, peer: SocketAddress?, limits: RequestLimits) {
+        self.fd = fd
+        self.generation = generation
+        self.peer = peer
+        self.input = ByteBuffer(capacity: 4096)
+        self.output = ByteBuffer(capacity: 0)
+        self.parser = RequestParser(limits: limits)
+    }
+
+    var id: ConnectionID { ConnectionID(fd: fd, generation: generation) }
+
+    /// Requests dispatched whose responses are not completely written.
+    @inline(__always) var inFlight: Int { Int(nextSequence &- writeSequence) }
+
+    @inline(__always) func slotIndex(_ sequence: UInt32) -> Int { Int(sequence % UInt32(slots.count)) }
+
+    func ensureSlots(_ count: Int) {
+        if slots.isEmpty { slots = Array(repeating: .empty, count: count) }
+    }
+}

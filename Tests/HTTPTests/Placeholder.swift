@@ -1,0 +1,4 @@
+// Atlas — HTTPTests
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
