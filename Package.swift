@@ -46,6 +46,7 @@ let package = Package(
         .target(
             name: "Core",
             dependencies: [.product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"],
             swiftSettings: strictSettings),
 
         // MARK: L1
@@ -57,6 +58,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            exclude: ["README.md"],
             swiftSettings: strictSettings),
         .target(
             name: "Storage",
@@ -65,6 +67,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            exclude: ["README.md"],
             swiftSettings: strictSettings,
             plugins: ["EmbedMigrations"]),
 
@@ -72,6 +75,7 @@ let package = Package(
         .target(
             name: "Telemetry",
             dependencies: ["Core", "HTTP", .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"],
             swiftSettings: strictSettings),
 
         // MARK: L3 feature modules
@@ -79,7 +83,9 @@ let package = Package(
             name: "Auth",
             dependencies: ["Core", "HTTP", "Storage", "Telemetry", "COpenSSL",
                            .product(name: "JWTKit", package: "jwt-kit"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"],
             swiftSettings: strictSettings),
         .target(
             name: "Billing",
@@ -87,11 +93,13 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            exclude: ["README.md"],
             swiftSettings: strictSettings),
         .target(
             name: "AI",
             dependencies: ["Core", "HTTP", "Storage", "Telemetry",
                            .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"],
             swiftSettings: strictSettings),
         // The Data module; the target is `DataPlatform` because a module named `Data` would shadow
         // Foundation's `Data` in qualified names (SPEC §1).
@@ -100,6 +108,7 @@ let package = Package(
             dependencies: ["Core", "HTTP", "Storage", "Telemetry",
                            .product(name: "Logging", package: "swift-log")],
             path: "Sources/Data",
+            exclude: ["README.md"],
             swiftSettings: strictSettings),
 
         // MARK: L4 composition root
@@ -129,7 +138,9 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Core"], swiftSettings: strictSettings),
         .testTarget(
             name: "AuthTests",
-            dependencies: ["Auth", "Core", "HTTP", "Storage", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: ["Auth", "Core", "HTTP", "Storage", .product(name: "JWTKit", package: "jwt-kit"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),
         .testTarget(

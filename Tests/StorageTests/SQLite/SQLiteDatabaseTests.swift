@@ -85,6 +85,13 @@ import Testing
         }
     }
 
+    @Test func reportsAnUnopenableFileAsUnavailable() async throws {
+        let error = await #expect(throws: StorageError.self) {
+            try await openDatabase(url: "sqlite:////nonexistent-atlas-dir/\(UUID().uuidString)/atlas.db")
+        }
+        #expect(error?.code == StorageError.unavailable)
+    }
+
     @Test func keepsTextWithEmbeddedNUL() async throws {
         try await withDatabase(.sqliteFile) { db, _ in
             let text = "a\u{0}b"
