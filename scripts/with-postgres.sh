@@ -9,7 +9,8 @@
 #   ATLAS_TEST_POSTGRES_URL      postgres://postgres@127.0.0.1:PORT/atlas_test
 #   ATLAS_TEST_POSTGRES_DATA     the cluster's data directory
 #   ATLAS_TEST_POSTGRES_CTL      a pg_ctl command line for that cluster (append start|stop|restart …)
-#   ATLAS_TEST_POSTGRES_RESTART  a shell command that restarts the server and waits until it accepts connections
+#   ATLAS_TEST_POSTGRES_RESTART_URL  a second cluster's database, for tests that restart its server
+#   ATLAS_TEST_POSTGRES_RESTART  a shell command that restarts that second server and waits until it accepts connections
 # then stops the cluster and deletes its directory, also when COMMAND fails or the script is
 # interrupted. Exits with COMMAND's status. Installs PostgreSQL with apt-get when it is missing.
 # Runs as root (the server itself runs as the `postgres` user, since it refuses root) or as any
@@ -55,15 +56,15 @@ fi
 WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/atlas-pg.XXXXXX")"
 chmod 700 "$WORK_DIR"
 chown "$PG_OWNER" "$WORK_DIR"
-DATA_DIR="$WORK_DIR/data"
-LOG_FILE="$WORK_DIR/server.log"
 
 cleanup() {
     local status=$?
     trap - EXIT INT TERM HUP
-    if [ -f "$DATA_DIR/postmaster.pid" ]; then
-        "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$DATA_DIR" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
+    for data in "$WORK_DIR"/main "$WORK_DIR"/restartable; do
+        if [ -f "$data/postmaster.pid" ]; then
+            "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+        fi
+    done
     rm -rf "$WORK_DIR"
     exit "$status"
 }
@@ -88,36 +89,48 @@ free_port() {
     fi
 }
 
-"${AS_PG[@]}" "$PG_BIN/initdb" -D "$DATA_DIR" -U postgres -A trust -E UTF8 --locale=C --no-sync >"$WORK_DIR/initdb.log" 2>&1 || {
-    cat "$WORK_DIR/initdb.log" >&2
-    exit 1
+# start_cluster NAME: initdb + start on a free port; sets CLUSTER_PORT, CLUSTER_DATA and CLUSTER_CTL.
+start_cluster() {
+    local name="$1" data="$WORK_DIR/$1" log="$WORK_DIR/$1.log" socket_dir="$WORK_DIR/$1-socket"
+    mkdir -p "$socket_dir" && chown "$PG_OWNER" "$socket_dir"
+    "${AS_PG[@]}" "$PG_BIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C --no-sync >"$WORK_DIR/$name-initdb.log" 2>&1 || {
+        cat "$WORK_DIR/$name-initdb.log" >&2
+        exit 1
+    }
+    # Durability settings are off: this cluster lives for one test run. Connection limits leave
+    # room for pool tests that open many connections at once.
+    local started=0 port options
+    for attempt in 1 2 3 4 5; do
+        port="$(free_port)"
+        options="-c listen_addresses=127.0.0.1 -p $port -k $socket_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        if "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$data" -o "$options" -l "$log" -w -t 60 start >/dev/null 2>&1; then
+            started=1
+            break
+        fi
+        echo "with-postgres: start of $name on port $port failed (attempt $attempt)" >&2
+    done
+    if [ "$started" -ne 1 ]; then
+        cat "$log" >&2 || true
+        exit 1
+    fi
+    "${AS_PG[@]}" "$PG_BIN/psql" -X -q -h "$socket_dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+        -c "CREATE DATABASE atlas_test" >/dev/null
+    CLUSTER_PORT="$port"
+    CLUSTER_DATA="$data"
+    printf -v CLUSTER_CTL '%q ' "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$data" -l "$log"
 }
 
-# Durability settings are off: this cluster lives for one test run. Connection limits leave room for
-# pool tests that open many connections at once.
-started=0
-for attempt in 1 2 3 4 5; do
-    PORT="$(free_port)"
-    OPTIONS="-c listen_addresses=127.0.0.1 -p $PORT -k $WORK_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    if "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$DATA_DIR" -o "$OPTIONS" -l "$LOG_FILE" -w -t 60 start >/dev/null 2>&1; then
-        started=1
-        break
-    fi
-    echo "with-postgres: start on port $PORT failed (attempt $attempt)" >&2
-done
-if [ "$started" -ne 1 ]; then
-    cat "$LOG_FILE" >&2 || true
-    exit 1
-fi
-
-"${AS_PG[@]}" "$PG_BIN/psql" -X -q -h "$WORK_DIR" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
-    -c "CREATE DATABASE atlas_test" >/dev/null
-
-printf -v CTL '%q ' "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$DATA_DIR" -l "$LOG_FILE"
+# The main cluster serves every suite; a second one exists only to be restarted, so the restart
+# test never pulls connections from under suites running in parallel with it.
+start_cluster main
+PORT="$CLUSTER_PORT"
+DATA_DIR="$CLUSTER_DATA"
 export ATLAS_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PORT/atlas_test"
 export ATLAS_TEST_POSTGRES_DATA="$DATA_DIR"
-export ATLAS_TEST_POSTGRES_CTL="$CTL"
-export ATLAS_TEST_POSTGRES_RESTART="$CTL -m fast -w -t 60 restart >/dev/null"
+export ATLAS_TEST_POSTGRES_CTL="$CLUSTER_CTL"
+start_cluster restartable
+export ATLAS_TEST_POSTGRES_RESTART_URL="postgres://postgres@127.0.0.1:$CLUSTER_PORT/atlas_test"
+export ATLAS_TEST_POSTGRES_RESTART="$CLUSTER_CTL -m fast -w -t 60 restart >/dev/null"
 echo "with-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT (data $DATA_DIR)" >&2
 
 # The command runs in the background so a signal to this script is handled at once (bash defers

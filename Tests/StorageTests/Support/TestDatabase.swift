@@ -90,23 +90,13 @@ struct TestDatabase: Sendable {
     }
 }
 
-/// Runs `body` with a fresh database of `backend`, then closes and removes it. PostgreSQL tests
-/// hold the server lock shared, so the restart test can take it alone.
+/// Runs `body` with a fresh database of `backend`, then closes and removes it.
 func withDatabase<R: Sendable>(
     _ backend: Backend,
     _ configuration: DatabaseConfiguration = DatabaseConfiguration(poolTimeout: .seconds(20)),
     _ body: (any Database, TestDatabase) async throws -> R
 ) async throws -> R {
-    guard backend == .postgres else { return try await withFreshDatabase(backend, configuration, body) }
-    await PostgresServerLock.shared.acquire(exclusive: false)
-    do {
-        let result = try await withFreshDatabase(backend, configuration, body)
-        await PostgresServerLock.shared.release(exclusive: false)
-        return result
-    } catch {
-        await PostgresServerLock.shared.release(exclusive: false)
-        throw error
-    }
+    try await withFreshDatabase(backend, configuration, body)
 }
 
 private func withFreshDatabase<R: Sendable>(
@@ -130,40 +120,6 @@ private func withFreshDatabase<R: Sendable>(
         await database.close()
         await test.remove()
         throw error
-    }
-}
-
-/// A readers–writer lock over the one test PostgreSQL server: ordinary tests share it, the test
-/// that restarts the server holds it alone.
-actor PostgresServerLock {
-    static let shared = PostgresServerLock()
-
-    private var readers = 0
-    private var writer = false
-    private var waiting: [(exclusive: Bool, continuation: CheckedContinuation<Void, Never>)] = []
-
-    func acquire(exclusive: Bool) async {
-        // First come, first served: nobody overtakes a waiting writer.
-        if waiting.isEmpty, !writer, !exclusive || readers == 0 {
-            if exclusive { writer = true } else { readers += 1 }
-            return
-        }
-        await withCheckedContinuation { waiting.append((exclusive, $0)) }
-    }
-
-    func release(exclusive: Bool) {
-        if exclusive { writer = false } else { readers -= 1 }
-        while let next = waiting.first {
-            if next.exclusive {
-                guard readers == 0, !writer else { return }
-                writer = true
-                waiting.removeFirst().continuation.resume()
-                return
-            }
-            guard !writer else { return }
-            readers += 1
-            waiting.removeFirst().continuation.resume()
-        }
     }
 }
 

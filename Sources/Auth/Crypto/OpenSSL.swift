@@ -1,0 +1,97 @@
+// Atlas — Auth
+// SPDX-License-Identifier: Apache-2.0
+
+internal import COpenSSL
+
+/// The few OpenSSL primitives Auth needs, behind Swift signatures. No OpenSSL type leaves this file
+/// (ARCHITECTURE.md rule 2); every primitive is OpenSSL's own, none is re-implemented here.
+enum OpenSSL {
+    /// Cryptographically secure random bytes from OpenSSL's DRBG (`RAND_bytes(3)`).
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let status = bytes.withUnsafeMutableBytes { buffer in
+            RAND_bytes(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(count))
+        }
+        // RAND_bytes fails only when the DRBG cannot be seeded; continuing would hand out
+        // predictable secrets, so this is the one place Auth stops the process.
+        precondition(status == 1, "OpenSSL RAND_bytes failed: the random generator is not seeded")
+        return bytes
+    }
+
+    /// SHA-256 of `bytes` (`EVP_Digest(3)`).
+    static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let input = Array(bytes)
+        let status = input.withUnsafeBytes { source in
+            digest.withUnsafeMutableBufferPointer { out in
+                EVP_Digest(source.baseAddress, source.count, out.baseAddress, &length, EVP_sha256(), nil)
+            }
+        }
+        precondition(status == 1 && length == 32, "OpenSSL EVP_Digest(SHA-256) failed")
+        return digest
+    }
+
+    /// SHA-256 of a string's UTF-8 bytes.
+    static func sha256(_ text: String) -> [UInt8] { sha256(Array(text.utf8)) }
+
+    /// Compares two byte strings in time that depends only on their length (`CRYPTO_memcmp(3)`).
+    /// Different lengths compare unequal at once: lengths are public here (digests, derived keys).
+    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        guard !lhs.isEmpty else { return true }
+        return lhs.withUnsafeBytes { a in
+            rhs.withUnsafeBytes { b in CRYPTO_memcmp(a.baseAddress, b.baseAddress, a.count) == 0 }
+        }
+    }
+
+    /// scrypt (RFC 7914) through `EVP_PBE_scrypt(3)`.
+    ///
+    /// - Parameters:
+    ///   - cost: N, a power of two.
+    ///   - blockSize: r.
+    ///   - parallelism: p.
+    static func scrypt(
+        password: [UInt8], salt: [UInt8], cost: UInt64, blockSize: UInt64, parallelism: UInt64, length: Int
+    ) throws(KDFError) -> [UInt8] {
+        // RFC 7914 §6: ROMix needs 128·r·N bytes and the blocks 128·r·p; allow that plus headroom
+        // instead of OpenSSL's 32 MiB default, which N = 2^15, r = 8 just exceeds.
+        let memory = 128 * blockSize * (cost + parallelism) + (1 << 20)
+        var key = [UInt8](repeating: 0, count: length)
+        let status = password.withUnsafeBytes { pass in
+            salt.withUnsafeBytes { saltBytes in
+                key.withUnsafeMutableBufferPointer { out in
+                    EVP_PBE_scrypt(
+                        pass.baseAddress?.assumingMemoryBound(to: CChar.self), pass.count,
+                        saltBytes.baseAddress?.assumingMemoryBound(to: UInt8.self), saltBytes.count,
+                        cost, blockSize, parallelism, memory, out.baseAddress, length)
+                }
+            }
+        }
+        guard status == 1 else { throw KDFError(reason: "scrypt derivation failed (parameters out of range)") }
+        return key
+    }
+
+    /// PBKDF2-HMAC-SHA256 (RFC 8018 §5.2) through `PKCS5_PBKDF2_HMAC(3)`.
+    static func pbkdf2SHA256(password: [UInt8], salt: [UInt8], iterations: Int, length: Int) throws(KDFError) -> [UInt8] {
+        var key = [UInt8](repeating: 0, count: length)
+        let status = password.withUnsafeBytes { pass in
+            salt.withUnsafeBytes { saltBytes in
+                key.withUnsafeMutableBufferPointer { out in
+                    PKCS5_PBKDF2_HMAC(
+                        pass.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(pass.count),
+                        saltBytes.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(saltBytes.count),
+                        Int32(iterations), EVP_sha256(), Int32(length), out.baseAddress)
+                }
+            }
+        }
+        guard status == 1 else { throw KDFError(reason: "PBKDF2 derivation failed") }
+        return key
+    }
+}
+
+/// A key derivation that OpenSSL refused.
+struct KDFError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
+}

@@ -1,0 +1,95 @@
+// Atlas — Core
+// SPDX-License-Identifier: Apache-2.0
+
+/// Everything a route may require, and — in ``roles`` — the one table saying which tenant roles
+/// hold it. Every route declares one of these where it is registered, so this switch is the
+/// whole authorisation policy of Atlas; tests walk every route and role against it.
+///
+/// Platform administrators hold every permission in every tenant. Permissions whose `roles` are
+/// empty belong to platform administrators alone.
+public enum Permission: String, CaseIterable, Sendable, Codable, CustomStringConvertible {
+    // Tenants
+    /// Read a tenant's summary (`GET /tenants/current`, `GET /tenants/{tenant}`).
+    case tenantsRead = "tenants.read"
+    /// Change a tenant's plan (`POST /tenants` on an existing tenant, `PATCH /tenants/{tenant}` plan).
+    case tenantsWrite = "tenants.write"
+    /// Create tenants, list every tenant, suspend and reactivate them.
+    case tenantsAdminister = "tenants.administer"
+    /// Adjust a tenant's usage counters (`POST /tenants/{tenant}/usage`).
+    case tenantsUsageWrite = "tenants.usage.write"
+
+    // Members, keys, audit
+    /// List members and their roles.
+    case membersRead = "members.read"
+    /// Add members, change roles, remove members.
+    case membersManage = "members.manage"
+    /// List, create and revoke API keys.
+    case apiKeysManage = "apikeys.manage"
+    /// Read the tenant's audit log.
+    case auditRead = "audit.read"
+
+    // Billing and metering
+    /// Read the billing preview, the subscription and the budget.
+    case billingRead = "billing.read"
+    /// Change the budget and billing settings.
+    case billingManage = "billing.manage"
+    /// Read usage events and summaries.
+    case usageRead = "usage.read"
+    /// Record usage events (`POST /metrics/usage`).
+    case usageWrite = "usage.write"
+
+    // AI
+    /// Read runs, checkpoints, graphs and documents; search.
+    case aiRead = "ai.read"
+    /// Start and resume graph runs.
+    case aiRun = "ai.run"
+    /// Add and delete the tenant's documents.
+    case aiDocumentsWrite = "ai.documents.write"
+
+    // Data
+    /// Read the catalog, models, runs and features.
+    case dataRead = "data.read"
+    /// Push records into a source.
+    case dataWrite = "data.write"
+    /// Run and test models.
+    case dataRun = "data.run"
+
+    // Platform
+    /// Read platform metrics (`GET /metrics` from a non-loopback client).
+    case platformMetricsRead = "platform.metrics.read"
+
+    /// The tenant roles that hold this permission. This switch is the permission table.
+    public var roles: Set<Role> {
+        switch self {
+        case .tenantsRead, .membersRead, .usageRead, .aiRead, .dataRead:
+            [.viewer, .member, .admin, .owner]
+        case .usageWrite, .aiRun, .aiDocumentsWrite, .dataWrite, .dataRun:
+            [.member, .admin, .owner]
+        case .membersManage, .apiKeysManage, .auditRead, .billingRead, .billingManage, .tenantsUsageWrite:
+            [.admin, .owner]
+        case .tenantsWrite:
+            [.owner]
+        case .tenantsAdminister, .platformMetricsRead:
+            []
+        }
+    }
+
+    /// Whether a member with `role` holds this permission.
+    public func isGranted(to role: Role) -> Bool { roles.contains(role) }
+
+    /// The least privileged role holding this permission, or `nil` when only platform
+    /// administrators hold it. Used in denial messages.
+    public var minimumRole: Role? { roles.min() }
+
+    public var description: String { rawValue }
+}
+
+extension Principal {
+    /// Whether this principal holds `permission` in a tenant where its role is `role` (`nil` when
+    /// it is not a member). Platform administrators hold every permission.
+    public func holds(_ permission: Permission, role: Role?) -> Bool {
+        if isPlatformAdmin { return true }
+        guard let role else { return false }
+        return permission.isGranted(to: role)
+    }
+}

@@ -1,4 +1,0 @@
-// Atlas — AuthTests
-// SPDX-License-Identifier: Apache-2.0
-
-import Testing
