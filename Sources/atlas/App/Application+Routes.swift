@@ -1,13 +1,15 @@
 // Atlas — atlas
 // SPDX-License-Identifier: Apache-2.0
 
+import Auth
 import Core
 import HTTP
 import Storage
 
 extension Application {
-    /// Mounts every module's routes. Health and root run inline on the event loops: they never block.
-    func mountRoutes(on router: Router, database: any Database) {
+    /// Builds the feature modules, seeds what they need and mounts their routes. Health and root
+    /// run inline on the event loops: they never block.
+    func mountRoutes(on router: Router, database: any Database) async throws {
         let root = try! Response.json(RootDocument(name: "Atlas", environment: configuration.environment, docsURL: "/openapi.json"))
         let live = Response.json(rawJSON: #"{"status":"ok"}"#)
         let environment = configuration.environment
@@ -24,6 +26,10 @@ extension Application {
             }
             return try Response.json(Readiness(status: "ready", environment: environment))
         }
+
+        let auth = try await AuthModule(database: database, configuration: self.auth, logger: logger)
+        try await auth.bootstrap()
+        auth.registerRoutes(on: router)
 
         if configuration.debugRoutesEnabled {
             router.inline.post("/debug/echo", maxBodyBytes: 64 * 1024) { request, _ in

@@ -1,6 +1,7 @@
 // Atlas — atlas
 // SPDX-License-Identifier: Apache-2.0
 
+import Auth
 import Core
 import Foundation
 import HTTP
@@ -20,12 +21,14 @@ struct Application: Sendable {
     let configuration: AppConfiguration
     let http: HTTPServer.Configuration
     let database: DatabaseConfiguration
+    let auth: AuthModule.Configuration
     let logger: Logger
 
     init(environment: EnvironmentReader) throws {
         configuration = try AppConfiguration(environment: environment)
         http = try HTTPServer.Configuration(environment: environment)
         database = try DatabaseConfiguration(environment: environment)
+        auth = try AuthModule.Configuration(environment: environment)
         Self.bootstrapLogging(level: configuration.logLevel)
         var logger = Logger(label: "atlas")
         logger.logLevel = configuration.logLevel
@@ -74,7 +77,7 @@ struct Application: Sendable {
 
         let router = Router()
         router.useStandardMiddleware(configuration: http)
-        mountRoutes(on: router, database: database)
+        try await mountRoutes(on: router, database: database)
 
         let server = HTTPServer(router: router, configuration: http, logger: logger) { [logger, configuration] port in
             logger.info("serving", metadata: [
