@@ -10,24 +10,20 @@ import Logging
 ///
 /// Every value is checked here or in a module's own `Configuration` before anything is opened, so
 /// a bad setting stops start-up with one line naming the variable instead of failing on first use.
-/// Auth's settings (`ATLAS_AUTH_*`, `ATLAS_DEFAULT_TENANT`) are read by `AuthModule.Configuration`.
+/// Auth's settings (`ATLAS_AUTH_*`, `ATLAS_DEFAULT_TENANT`) are read by `AuthModule.Configuration`,
+/// Billing's (`ATLAS_STRIPE_*`, budgets, alert webhooks) by `BillingConfiguration`.
 struct AppConfiguration: Sendable, CustomStringConvertible {
     enum AIProvider: String, CaseIterable, Sendable { case local, openai, anthropic }
     enum EvaluationMode: String, CaseIterable, Sendable { case fast, strict }
 
-    static let defaultStripeSecret = "whsec_demo"
-
     var environment: String
     var logLevel: Logger.Level
-    var stripeWebhookSecrets: [String]
     var otlpEndpoint: URL?
     var aiOTLPEndpoint: URL?
     var aiProvider: AIProvider
     var semanticCacheEnabled: Bool
     var evaluationMode: EvaluationMode
     var debugRoutesEnabled: Bool
-
-    var isProduction: Bool { environment == "production" }
 
     init(environment env: EnvironmentReader) throws {
         environment = env.string("ATLAS_ENVIRONMENT", default: "local").lowercased()
@@ -39,19 +35,12 @@ struct AppConfiguration: Sendable, CustomStringConvertible {
             throw ConfigurationError(variable: "ATLAS_LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")
         }
         logLevel = parsed
-        stripeWebhookSecrets = env.list("ATLAS_STRIPE_WEBHOOK_SECRET", default: [Self.defaultStripeSecret])
         otlpEndpoint = try Self.url(env, "ATLAS_OTLP_ENDPOINT")
         aiOTLPEndpoint = try Self.url(env, "ATLAS_AI_OTLP_ENDPOINT")
         aiProvider = try env.choice("ATLAS_AI_PROVIDER", default: .local)
         semanticCacheEnabled = try env.bool("ATLAS_AI_ENABLE_SEMANTIC_CACHE", default: true)
         evaluationMode = try env.choice("ATLAS_AI_EVALUATION_MODE", default: .fast)
         debugRoutesEnabled = try env.bool("ATLAS_ENABLE_DEBUG_ROUTES", default: false)
-
-        if isProduction {
-            if stripeWebhookSecrets.contains(Self.defaultStripeSecret) {
-                throw ConfigurationError(variable: "ATLAS_STRIPE_WEBHOOK_SECRET", reason: "production refuses the demo webhook secret")
-            }
-        }
     }
 
     private static func url(_ env: EnvironmentReader, _ key: String) throws -> URL? {

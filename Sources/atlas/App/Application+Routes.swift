@@ -2,14 +2,17 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Auth
+import Billing
 import Core
 import HTTP
+import ServiceLifecycle
 import Storage
 
 extension Application {
-    /// Builds the feature modules, seeds what they need and mounts their routes. Health and root
+    /// Builds the feature modules, connects them through their Core contracts, seeds what they
+    /// need and mounts their routes; returns the background services they run. Health and root
     /// run inline on the event loops: they never block.
-    func mountRoutes(on router: Router, database: any Database) async throws {
+    func mountRoutes(on router: Router, database: any Database) async throws -> [any Service] {
         let root = try! Response.json(RootDocument(name: "Atlas", environment: configuration.environment, docsURL: "/openapi.json"))
         let live = Response.json(rawJSON: #"{"status":"ok"}"#)
         let environment = configuration.environment
@@ -28,8 +31,15 @@ extension Application {
         }
 
         let auth = try await AuthModule(database: database, configuration: self.auth, logger: logger)
+        let billing = BillingModule(
+            database: database, configuration: self.billing, logger: logger,
+            auditLog: auth.auditLog, tenantPlanWriter: auth.tenantPlanWriter)
+        // Billing's ledger is the one source of a tenant's period usage (SPEC §4).
+        auth.connect(usageLedger: billing.usageLedger, planChangeRecorder: billing.planChangeRecorder)
         try await auth.bootstrap()
         auth.registerRoutes(on: router)
+        let secured = SecuredRoutes(router: router, resolver: auth.resolver)
+        billing.registerRoutes(on: secured)
 
         if configuration.debugRoutesEnabled {
             router.inline.post("/debug/echo", maxBodyBytes: 64 * 1024) { request, _ in
@@ -38,6 +48,7 @@ extension Application {
                 return try Response.json(payload)
             }
         }
+        return billing.services
     }
 }
 

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Auth
+import Billing
 import Core
 import Foundation
 import HTTP
@@ -22,6 +23,7 @@ struct Application: Sendable {
     let http: HTTPServer.Configuration
     let database: DatabaseConfiguration
     let auth: AuthModule.Configuration
+    let billing: BillingConfiguration
     let logger: Logger
 
     init(environment: EnvironmentReader) throws {
@@ -29,6 +31,7 @@ struct Application: Sendable {
         http = try HTTPServer.Configuration(environment: environment)
         database = try DatabaseConfiguration(environment: environment)
         auth = try AuthModule.Configuration(environment: environment)
+        billing = try BillingConfiguration(environment: environment)
         Self.bootstrapLogging(level: configuration.logLevel)
         var logger = Logger(label: "atlas")
         logger.logLevel = configuration.logLevel
@@ -77,7 +80,7 @@ struct Application: Sendable {
 
         let router = Router()
         router.useStandardMiddleware(configuration: http)
-        try await mountRoutes(on: router, database: database)
+        let moduleServices = try await mountRoutes(on: router, database: database)
 
         let server = HTTPServer(router: router, configuration: http, logger: logger) { [logger, configuration] port in
             logger.info("serving", metadata: [
@@ -86,10 +89,9 @@ struct Application: Sendable {
             ])
         }
         let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: DatabaseService(database: database)),
-                .init(service: server),
-            ],
+            services: [.init(service: DatabaseService(database: database))]
+                + moduleServices.map { .init(service: $0) }
+                + [.init(service: server)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

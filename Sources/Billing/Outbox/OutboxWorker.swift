@@ -1,0 +1,190 @@
+// Atlas — Billing
+// SPDX-License-Identifier: Apache-2.0
+
+import Core
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import ServiceLifecycle
+import Storage
+
+/// Delivers `billing_outbox` messages: budget alerts to the alert webhook, Stripe-driven plan
+/// changes to the tenant registry (``TenantPlanWriter``).
+///
+/// Several workers (in one process or in several `atlas` instances on one PostgreSQL) never send
+/// one message twice while they run: a message is claimed with a lease in one statement
+/// (`FOR UPDATE SKIP LOCKED`, see ``OutboxStore/claim(worker:limit:lease:now:on:)``) and settled
+/// only by the worker holding the lease. A failed delivery is retried after
+/// `backoff × 2^(attempt−1)` (capped at one hour, plus up to 10% jitter so a recovering receiver
+/// is not hit by every instance at once), until `maxAttempts`.
+final class OutboxWorker: Service, Sendable {
+    let id: String
+    private let service: BillingService
+    private let planWriter: (any TenantPlanWriter)?
+    /// Only created when an alert webhook is configured: loading the HTTP client costs memory
+    /// that an idle server without alerts should not pay.
+    private let session: URLSession?
+    /// How long a claim lasts: well above one delivery's timeout.
+    private let lease: Int64
+    private let batchSize: Int
+
+    init(service: BillingService, planWriter: (any TenantPlanWriter)?, id: String = "outbox-\(UUID().uuidString.prefix(8).lowercased())",
+         batchSize: Int = 16) {
+        self.id = id
+        self.service = service
+        self.planWriter = planWriter
+        if service.configuration.alertWebhookURL != nil {
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.timeoutIntervalForRequest = service.configuration.alertWebhookTimeout
+            configuration.timeoutIntervalForResource = service.configuration.alertWebhookTimeout
+            self.session = URLSession(configuration: configuration)
+        } else {
+            self.session = nil
+        }
+        self.lease = Int64(max(60, service.configuration.alertWebhookTimeout * 6) * 1000)
+        self.batchSize = batchSize
+    }
+
+    func run() async throws {
+        let signal = service.outboxSignal
+        let interval = service.configuration.outboxPollInterval
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let delivered = await self.runOnce()
+                if delivered == 0 { await signal.wait(timeout: interval) }
+            }
+        }
+    }
+
+    /// Claims and delivers one batch; returns the number of messages handled.
+    @discardableResult
+    func runOnce() async -> Int {
+        let worker = id
+        let lease = self.lease
+        let limit = batchSize
+        let stamp = BillingPeriod.millis(service.now())
+        let messages: [OutboxMessage]
+        do {
+            messages = try await service.database.transaction { conn in
+                try OutboxStore.claim(worker: worker, limit: limit, lease: lease, now: stamp, on: conn)
+            }
+        } catch {
+            service.logger.warning("outbox.claim_failed", metadata: ["error": "\(String(describing: error))"])
+            return 0
+        }
+        for message in messages {
+            await deliver(message)
+        }
+        return messages.count
+    }
+
+    private func deliver(_ message: OutboxMessage) async {
+        let outcome: Result<Void, DeliveryError>
+        switch message.kind {
+        case OutboxMessage.Kind.budgetAlert.rawValue:
+            outcome = await sendAlert(message)
+        case OutboxMessage.Kind.planSync.rawValue:
+            outcome = await syncPlan(message)
+        default:
+            outcome = .failure(DeliveryError(reason: "unknown message kind", permanent: true))
+        }
+        let worker = id
+        let stamp = BillingPeriod.millis(service.now())
+        do {
+            switch outcome {
+            case .success:
+                service.metrics.increment("outbox_delivered_total", label: message.kind)
+                try await service.database.transaction { conn in
+                    _ = try OutboxStore.markDelivered(id: message.id, worker: worker, now: stamp, on: conn)
+                }
+            case .failure(let error):
+                let retryAt = error.permanent || message.attempts >= service.configuration.alertMaxAttempts
+                    ? nil : stamp + backoffMillis(attempt: message.attempts)
+                service.metrics.increment(retryAt == nil ? "outbox_failed_total" : "outbox_retries_total", label: message.kind)
+                service.logger.warning("outbox.delivery_failed", metadata: [
+                    "outbox.id": "\(message.id)", "outbox.kind": "\(message.kind)", "outbox.attempt": "\(message.attempts)",
+                    "outbox.gave_up": "\(retryAt == nil)", "error": "\(error.reason)",
+                ])
+                try await service.database.transaction { conn in
+                    try OutboxStore.markFailed(id: message.id, worker: worker, error: error.reason, retryAt: retryAt, now: stamp, on: conn)
+                }
+            }
+        } catch {
+            // The lease expires and the message is retried then.
+            service.logger.warning("outbox.settle_failed", metadata: ["outbox.id": "\(message.id)", "error": "\(String(describing: error))"])
+        }
+    }
+
+    /// `backoff × 2^(attempt−1)`, capped at one hour, plus up to 10% jitter.
+    func backoffMillis(attempt: Int) -> Int64 {
+        let base = service.configuration.alertBackoff * 1000
+        let exponential = min(base * pow(2, Double(max(0, attempt - 1))), 3_600_000)
+        return Int64(exponential + Double.random(in: 0..<max(1, exponential * 0.1)))
+    }
+
+    private struct DeliveryError: Error {
+        var reason: String
+        var permanent = false
+    }
+
+    private func sendAlert(_ message: OutboxMessage) async -> Result<Void, DeliveryError> {
+        let configuration = service.configuration
+        guard let url = configuration.alertWebhookURL, let session else {
+            return .failure(DeliveryError(reason: "ATLAS_ALERT_WEBHOOK_URL is not set", permanent: true))
+        }
+        let body: [UInt8]
+        do {
+            let alert = try Self.decoder.decode(BudgetAlert.self, from: Foundation.Data(message.payload))
+            body = configuration.alertWebhookFormat == .slack ? try alert.slackJSON() : try alert.genericJSON()
+        } catch {
+            return .failure(DeliveryError(reason: "the stored alert does not decode", permanent: true))
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.httpBody = Foundation.Data(body)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("atlas-outbox/\(message.id)", forHTTPHeaderField: "X-Atlas-Delivery")
+        if let secret = configuration.alertWebhookSecret {
+            let timestamp = Int64(service.now().timeIntervalSince1970)
+            request.setValue(WebhookSigner(secret: secret).header(payload: body, timestamp: timestamp), forHTTPHeaderField: "X-Atlas-Signature")
+        }
+        do {
+            let (_, response) = try await session.data(for: request)
+            guard let http = response as? HTTPURLResponse else {
+                return .failure(DeliveryError(reason: "not an HTTP response"))
+            }
+            guard (200..<300).contains(http.statusCode) else {
+                return .failure(DeliveryError(reason: "the receiver answered \(http.statusCode)"))
+            }
+            return .success(())
+        } catch {
+            return .failure(DeliveryError(reason: "request failed: \((error as NSError).code)"))
+        }
+    }
+
+    private func syncPlan(_ message: OutboxMessage) async -> Result<Void, DeliveryError> {
+        guard let sync = try? JSONDecoder().decode(PlanSync.self, from: Foundation.Data(message.payload)),
+              let tenant = TenantID(sync.tenant), let plan = TenantPlan(name: sync.plan) else {
+            return .failure(DeliveryError(reason: "the stored plan change does not decode", permanent: true))
+        }
+        guard let planWriter else {
+            // Nothing to keep in sync: Billing's own plan history already holds the change.
+            return .success(())
+        }
+        do {
+            try await planWriter.setPlan(plan, for: tenant, actor: "stripe:\(sync.eventID)")
+            return .success(())
+        } catch {
+            return .failure(DeliveryError(reason: "the tenant registry refused: \(String(describing: error).prefix(200))"))
+        }
+    }
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
