@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+__thread void *atlas_thread_context = 0;
+
 int atlas_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
 int atlas_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token) {

@@ -67,6 +67,12 @@ int64_t atlas_realtime_seconds(void);
 /// Formats an IMF-fixdate (RFC 9110 §5.6.7) for `seconds` into `out` (29 bytes, not terminated).
 void atlas_format_http_date(int64_t seconds, char out[29]);
 
+/// One pointer per thread; an event loop parks its job batch here so that tasks it starts are
+/// handed to the worker pool in one batch per loop round.
+extern __thread void *atlas_thread_context;
+static inline void *atlas_get_thread_context(void) { return atlas_thread_context; }
+static inline void atlas_set_thread_context(void *context) { atlas_thread_context = context; }
+
 /// Names the calling thread (at most 15 bytes are kept).
 void atlas_set_thread_name(const char *name);
 

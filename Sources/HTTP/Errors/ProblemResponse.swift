@@ -18,7 +18,8 @@ extension Response {
         json.raw("{\"type\":")
         json.string("urn:atlas:problem:\(code)")
         json.raw(",\"title\":")
-        json.string(StatusPhrase.phrase(for: status.code))
+        let phrase = StatusPhrase.phrase(for: status.code)
+        json.string(phrase.isEmpty ? (status.code < 500 ? "Client Error" : "Server Error") : phrase)
         json.raw(",\"status\":\(status.code),\"detail\":")
         json.string(detail)
         json.raw(",\"code\":")
@@ -60,7 +61,8 @@ extension Response {
 
     /// Whether ``problem(for:requestID:)`` maps `error` to a 500 that should be logged.
     static func isUnexpected(_ error: any Error) -> Bool {
-        !(error is any ProblemError || error is HTTPParseError || error is DecodingError)
+        // A cancelled handler means its client went away or the server is stopping.
+        !(error is any ProblemError || error is HTTPParseError || error is DecodingError || error is CancellationError)
     }
 }
 
@@ -126,25 +128,40 @@ struct JSONText {
 
     /// Appends `text` as a JSON string (RFC 8259 §7).
     mutating func string(_ text: String) {
-        JSONEscaping.appendString(text.utf8, to: &bytes)
+        JSONEscaping.appendString(text, to: &bytes)
     }
 }
 
 enum JSONEscaping {
-    /// Appends a quoted, escaped JSON string of UTF-8 `bytes` to `output`.
-    static func appendString(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
+    /// Appends `text` as a quoted, escaped JSON string (RFC 8259 §7).
+    static func appendString(_ text: String, to output: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { appendString(UnsafeRawBufferPointer($0), to: &output) }
+    }
+
+    /// Appends UTF-8 `bytes` as a quoted, escaped JSON string; bytes that need no escape
+    /// (the common case) are copied in one piece.
+    static func appendString(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
         output.append(0x22)
+        var clean = 0
         for byte in bytes {
-            switch byte {
-            case 0x22: output.append(0x5C); output.append(0x22)
-            case 0x5C: output.append(0x5C); output.append(0x5C)
-            case 0x0A: output.append(0x5C); output.append(0x6E)
-            case 0x0D: output.append(0x5C); output.append(0x72)
-            case 0x09: output.append(0x5C); output.append(0x74)
-            case 0x00..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                output.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: output.append(byte)
+            if byte < 0x20 || byte == 0x22 || byte == 0x5C { break }
+            clean += 1
+        }
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<clean]))
+        if clean < bytes.count {
+            for byte in bytes[clean...] {
+                switch byte {
+                case 0x22: output.append(0x5C); output.append(0x22)
+                case 0x5C: output.append(0x5C); output.append(0x5C)
+                case 0x0A: output.append(0x5C); output.append(0x6E)
+                case 0x0D: output.append(0x5C); output.append(0x72)
+                case 0x09: output.append(0x5C); output.append(0x74)
+                case 0x00..<0x20:
+                    let hex: StaticString = "0123456789abcdef"
+                    output.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0xF)]])
+                default: output.append(byte)
+                }
             }
         }
         output.append(0x22)

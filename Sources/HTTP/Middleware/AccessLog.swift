@@ -7,40 +7,19 @@ import Synchronization
 import Glibc
 #endif
 
-/// What the server knows about a request once its response exists; given to access-log sinks
-/// and metrics recorders.
-public struct CompletedRequest: Sendable {
-    /// The request.
-    public let request: Request
-    /// Its context after the handler (request id, route template, tenant, extension values).
-    public let context: RequestContext
-    /// The response status.
-    public let status: HTTPResponse.Status
-    /// From the complete request head to the response being ready.
-    public var duration: Duration { .nanoseconds(Int64(durationNanos)) }
-    let durationNanos: UInt64
-
-    init(request: Request, context: RequestContext, status: HTTPResponse.Status) {
-        self.request = request
-        self.context = context
-        self.status = status
-        self.durationNanos = SystemClock.monotonicNanos() &- context.startNanos
-    }
-
-    /// The route template for grouping, or `"unmatched"` when no route matched.
-    public var route: String { context.route ?? "unmatched" }
-}
-
 /// Where access-log entries go. The Telemetry module may replace the default with its own.
-public protocol AccessLogSink: Sendable {
-    /// Records one request; called on event-loop or worker threads, possibly concurrently.
-    func log(_ entry: CompletedRequest)
+///
+/// Entries arrive as plain arguments (no per-request record is built), on event-loop or worker
+/// threads, possibly concurrently.
+public protocol AccessLogSink: AnyObject, Sendable {
+    /// Records one request. `duration` runs from the complete request head to the response.
+    func log(_ request: Request, context: RequestContext, status: HTTPResponse.Status, duration: Duration)
     /// Writes out what is buffered; each event loop calls it after a batch of events.
     func flush()
 }
 
 /// Writes one access-log line per request to the access-log sink:
-/// `{"event":"api_request","path":…,"method":…,"status_code":…,"duration_ms":…,"tenant":…,"request_id":…}`.
+/// `{"event":"api_request","path":…,"method":…,"status_code":…,"duration_ms":…,"tenant":…,"request_id":…,"trace_id":…}`.
 public struct AccessLogMiddleware: Middleware {
     let sink: any AccessLogSink
 
@@ -49,7 +28,7 @@ public struct AccessLogMiddleware: Middleware {
     }
 
     public func after(_ request: Request, context: RequestContext, response: inout Response) {
-        sink.log(CompletedRequest(request: request, context: context, status: response.status))
+        sink.log(request, context: context, status: response.status, duration: context.elapsed)
     }
 
     public func flush() {
@@ -76,9 +55,11 @@ public final class StandardOutputAccessLog: AccessLogSink {
         writer.withLock { $0.reserveCapacity(64 * 1024) }
     }
 
-    public func log(_ entry: CompletedRequest) {
+    public func log(_ request: Request, context: RequestContext, status: HTTPResponse.Status, duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        let micros = UInt64(max(0, seconds)) &* 1_000_000 &+ UInt64(max(0, attoseconds) / 1_000_000_000_000)
         let size = pending.withLock { buffer in
-            Self.format(entry, into: &buffer)
+            Self.format(request, context, status.code, micros, into: &buffer)
             return buffer.count
         }
         if size > 1 << 20 { flush() }
@@ -106,35 +87,41 @@ public final class StandardOutputAccessLog: AccessLogSink {
         }
     }
 
-    static func format(_ entry: CompletedRequest, into buffer: inout [UInt8]) {
-        let storage = entry.request.storage
+    static func format(_ request: Request, _ context: RequestContext, _ status: Int, _ micros: UInt64,
+                       into buffer: inout [UInt8]) {
+        let storage = request.storage
         append(#"{"event":"api_request","path":"#, to: &buffer)
         if storage.pathCount == 0 {
             append(#""/""#, to: &buffer)
         } else {
             JSONEscaping.appendString(storage.pathBytes, to: &buffer)
         }
-        append(#","method":""#, to: &buffer)
-        buffer.append(contentsOf: storage.method.rawValue.utf8)
-        append(#"","status_code":"#, to: &buffer)
-        appendDecimal(UInt64(entry.status.code), to: &buffer)
+        append(#","method":"#, to: &buffer)
+        JSONEscaping.appendString(storage.method.rawValue, to: &buffer)
+        append(#","status_code":"#, to: &buffer)
+        appendDecimal(UInt64(max(0, status)), to: &buffer)
         append(#","duration_ms":"#, to: &buffer)
-        let micros = entry.durationNanos / 1000
         appendDecimal(micros / 1000, to: &buffer)
-        buffer.append(0x2E)
         let fraction = micros % 1000
-        buffer.append(UInt8(0x30 + fraction / 100))
-        buffer.append(UInt8(0x30 + fraction / 10 % 10))
-        buffer.append(UInt8(0x30 + fraction % 10))
+        buffer.append(0x2E)
+        buffer.append(UInt8(truncatingIfNeeded: 0x30 + fraction / 100))
+        buffer.append(UInt8(truncatingIfNeeded: 0x30 + fraction / 10 % 10))
+        buffer.append(UInt8(truncatingIfNeeded: 0x30 + fraction % 10))
         append(#","tenant":"#, to: &buffer)
-        if let tenant = entry.context.tenant {
-            JSONEscaping.appendString(tenant.utf8, to: &buffer)
+        if let tenant = context.tenant {
+            JSONEscaping.appendString(tenant, to: &buffer)
         } else {
             append("null", to: &buffer)
         }
         append(#","request_id":"#, to: &buffer)
-        if let id = entry.context.requestID {
-            JSONEscaping.appendString(id.utf8, to: &buffer)
+        if let id = context.requestID {
+            JSONEscaping.appendString(id, to: &buffer)
+        } else {
+            append("null", to: &buffer)
+        }
+        append(#","trace_id":"#, to: &buffer)
+        if let trace = context.traceID {
+            JSONEscaping.appendString(trace, to: &buffer)
         } else {
             append("null", to: &buffer)
         }
@@ -146,7 +133,16 @@ public final class StandardOutputAccessLog: AccessLogSink {
     }
 
     private static func appendDecimal(_ value: UInt64, to buffer: inout [UInt8]) {
-        if value >= 10 { appendDecimal(value / 10, to: &buffer) }
-        buffer.append(UInt8(0x30 + value % 10))
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var remaining = value
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            repeat {
+                scratch[23 - count] = UInt8(truncatingIfNeeded: 0x30 + remaining % 10)
+                remaining /= 10
+                count += 1
+            } while remaining > 0
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[(24 - count)...]))
+        }
     }
 }

@@ -1,14 +1,15 @@
 // Atlas — HTTP
 // SPDX-License-Identifier: Apache-2.0
 
-import HTTPTypes
+public import HTTPTypes
 import Synchronization
 
-/// Receives one observation per request: route template, method, status, duration.
-/// The Telemetry module implements it for RED metrics; ``InMemoryHTTPMetrics`` is the default.
-public protocol HTTPMetricsRecorder: Sendable {
+/// Receives one observation per request: route template (``RequestContext/route``, `nil` when
+/// no route matched), method, status, duration. The Telemetry module implements it for RED
+/// metrics; ``InMemoryHTTPMetrics`` is the default.
+public protocol HTTPMetricsRecorder: AnyObject, Sendable {
     /// Called on event-loop or worker threads, possibly concurrently.
-    func record(_ request: CompletedRequest)
+    func record(_ request: Request, context: RequestContext, status: HTTPResponse.Status, duration: Duration)
 }
 
 /// Feeds every request to a ``HTTPMetricsRecorder``.
@@ -20,13 +21,13 @@ public struct MetricsMiddleware: Middleware {
     }
 
     public func after(_ request: Request, context: RequestContext, response: inout Response) {
-        recorder.record(CompletedRequest(request: request, context: context, status: response.status))
+        recorder.record(request, context: context, status: response.status, duration: context.elapsed)
     }
 }
 
 /// Per-route request counters and durations kept in memory.
 public final class InMemoryHTTPMetrics: HTTPMetricsRecorder {
-    /// One time series: route template, method and status code.
+    /// One time series: route template (`unmatched` when none matched), method and status code.
     public struct Series: Hashable, Sendable {
         public var route: String
         public var method: String
@@ -35,14 +36,19 @@ public final class InMemoryHTTPMetrics: HTTPMetricsRecorder {
 
     /// The observations of one series.
     public struct Totals: Sendable, Equatable {
-        public var count: Int = 0
-        public var totalDuration: Duration = .zero
-        public var maxDuration: Duration = .zero
+        public internal(set) var count: Int = 0
+        var totalNanos: UInt64 = 0
+        var maxNanos: UInt64 = 0
 
-        mutating func add(_ duration: Duration) {
+        /// The sum of all durations.
+        public var totalDuration: Duration { .nanoseconds(Int64(clamping: totalNanos)) }
+        /// The longest duration.
+        public var maxDuration: Duration { .nanoseconds(Int64(clamping: maxNanos)) }
+
+        mutating func add(_ nanos: UInt64) {
             count += 1
-            totalDuration += duration
-            if duration > maxDuration { maxDuration = duration }
+            totalNanos &+= nanos
+            if nanos > maxNanos { maxNanos = nanos }
         }
     }
 
@@ -50,10 +56,10 @@ public final class InMemoryHTTPMetrics: HTTPMetricsRecorder {
 
     public init() {}
 
-    public func record(_ request: CompletedRequest) {
-        let key = Series(route: request.route, method: request.request.method.rawValue, status: request.status.code)
-        let duration = request.duration
-        series.withLock { $0[key, default: Totals()].add(duration) }
+    public func record(_ request: Request, context: RequestContext, status: HTTPResponse.Status, duration: Duration) {
+        let key = Series(route: context.route ?? "unmatched", method: request.storage.method.rawValue, status: status.code)
+        let nanos = ServerCore.nanos(duration)
+        series.withLock { $0[key, default: Totals()].add(nanos) }
     }
 
     /// A copy of every series so far.

@@ -73,7 +73,6 @@ struct ChunkedDecoder {
                     phase = .trailerLineStart
                 } else {
                     phase = .data
-                    // Bulk-copy what is available of this chunk.
                     let take = Int(Swift.min(chunkSize, UInt64(count - i)))
                     if take > 0 {
                         body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[i..<(i + take)]))

@@ -40,29 +40,31 @@ struct FieldIndex {
 /// A connection keeps one and parses each next request into it while no ``Request`` refers to it
 /// (checked with `isKnownUniquelyReferenced`), so inline requests cost no allocation; a request
 /// handed to an async handler keeps its storage and the connection starts a fresh one.
+/// Its properties skip dynamic exclusivity checks: they are written only by the owning parser
+/// on one thread while no `Request` shares the storage, never re-entrantly.
 final class RequestStorage: @unchecked Sendable {
     // @unchecked: mutated only by the owning connection, and only while no `Request` shares it;
     // once published inside a `Request` it is never written again.
-    private(set) var head: UnsafeMutableRawPointer
-    private(set) var headCapacity: Int
-    private(set) var headCount = 0
-    var fields: [FieldIndex] = []
+    @exclusivity(unchecked) private(set) var head: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private(set) var headCapacity: Int
+    @exclusivity(unchecked) private(set) var headCount = 0
+    @exclusivity(unchecked) var fields: [FieldIndex] = []
 
-    var method: HTTPRequest.Method = .get
-    var methodIndex: MethodIndex = .get
-    var targetStart = 0
-    var targetCount = 0
-    var pathStart = 0
-    var pathCount = 0
-    var queryStart = 0
+    @exclusivity(unchecked) var method: HTTPRequest.Method = .get
+    @exclusivity(unchecked) var methodIndex: MethodIndex = .get
+    @exclusivity(unchecked) var targetStart = 0
+    @exclusivity(unchecked) var targetCount = 0
+    @exclusivity(unchecked) var pathStart = 0
+    @exclusivity(unchecked) var pathCount = 0
+    @exclusivity(unchecked) var queryStart = 0
     /// -1 when the target has no `?`.
-    var queryCount = -1
-    var minorVersion: UInt8 = 1
-    var contentLength = -1
-    var isChunked = false
-    var keepAlive = true
-    var expectsContinue = false
-    var body: [UInt8] = []
+    @exclusivity(unchecked) var queryCount = -1
+    @exclusivity(unchecked) var minorVersion: UInt8 = 1
+    @exclusivity(unchecked) var contentLength = -1
+    @exclusivity(unchecked) var isChunked = false
+    @exclusivity(unchecked) var keepAlive = true
+    @exclusivity(unchecked) var expectsContinue = false
+    @exclusivity(unchecked) var body: [UInt8] = []
 
     init(capacity: Int = 1024) {
         headCapacity = capacity

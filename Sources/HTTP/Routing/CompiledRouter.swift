@@ -26,26 +26,46 @@ enum RouteMatch {
 /// does not reach `/health/live`. A literal child is tried before the parameter child, with
 /// backtracking, so `/tenants/current` and `/tenants/{tenant}/usage` coexist.
 final class CompiledRouter: Sendable {
-    struct Node: Sendable {
+    struct Builder {
         var literals: [(segment: [UInt8], child: Int)] = []
         var parameter: (name: String, child: Int)?
         var routes: [Route?] = Array(repeating: nil, count: MethodIndex.tableCount)
         var otherRoutes: [Route] = []
-        var allow = ""
 
         var isEndpoint: Bool { !otherRoutes.isEmpty || routes.contains { $0 != nil } }
+    }
 
-        func route(for index: MethodIndex, method: HTTPRequest.Method) -> Route? {
+    /// A trie node; immutable, so matching reads it without copies or access checks.
+    final class Node: Sendable {
+        let literals: [(segment: [UInt8], child: Int)]
+        let parameterChild: Int
+        let routes: [Route?]
+        let otherRoutes: [Route]
+        let isEndpoint: Bool
+        let allow: String
+
+        init(_ builder: Builder, allow: String) {
+            literals = builder.literals
+            parameterChild = builder.parameter?.child ?? -1
+            routes = builder.routes
+            otherRoutes = builder.otherRoutes
+            isEndpoint = builder.isEndpoint
+            self.allow = allow
+        }
+
+        @inline(__always) func route(for index: MethodIndex, method: HTTPRequest.Method) -> Route? {
             if index != .other { return routes[Int(index.rawValue)] }
             return otherRoutes.first { $0.method == method }
         }
+
+        @inline(__always) var getRoute: Route? { routes[Int(MethodIndex.get.rawValue)] }
     }
 
-    let nodes: [Node]
-    let middleware: [any Middleware]
+    let nodes: ContiguousArray<Node>
+    let middleware: ContiguousArray<any Middleware>
 
     init(routes: [Route], middleware: [any Middleware]) {
-        var nodes = [Node()]
+        var nodes = [Builder()]
         for route in routes {
             var current = 0
             for segment in RoutePath.segments(route.template) {
@@ -55,7 +75,7 @@ final class CompiledRouter: Sendable {
                     if let existing = nodes[current].literals.first(where: { $0.segment == bytes }) {
                         current = existing.child
                     } else {
-                        nodes.append(Node())
+                        nodes.append(Builder())
                         nodes[current].literals.append((bytes, nodes.count - 1))
                         current = nodes.count - 1
                     }
@@ -65,7 +85,7 @@ final class CompiledRouter: Sendable {
                                      "route \(route.template) names parameter {\(name)} where another route has {\(existing.name)}")
                         current = existing.child
                     } else {
-                        nodes.append(Node())
+                        nodes.append(Builder())
                         nodes[current].parameter = (name, nodes.count - 1)
                         current = nodes.count - 1
                     }
@@ -78,15 +98,12 @@ final class CompiledRouter: Sendable {
                 nodes[current].routes[Int(index.rawValue)] = route
             }
         }
-        for index in nodes.indices where nodes[index].isEndpoint {
-            nodes[index].allow = Self.allowHeader(nodes[index])
-        }
-        self.nodes = nodes
-        self.middleware = middleware
+        self.nodes = ContiguousArray(nodes.map { Node($0, allow: $0.isEndpoint ? Self.allowHeader($0) : "") })
+        self.middleware = ContiguousArray(middleware)
     }
 
     /// RFC 9110 §10.2.1: the methods the target resource supports, in a stable order.
-    private static func allowHeader(_ node: Node) -> String {
+    private static func allowHeader(_ node: Builder) -> String {
         var methods: [String] = []
         let order: [(MethodIndex, String)] = [(.get, "GET"), (.head, "HEAD"), (.post, "POST"), (.put, "PUT"),
                                               (.patch, "PATCH"), (.delete, "DELETE")]
@@ -105,16 +122,19 @@ final class CompiledRouter: Sendable {
     }
 
     func match(path: UnsafeRawBufferPointer, methodIndex: MethodIndex, method: HTTPRequest.Method) -> RouteMatch {
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { captures in
+        // `OPTIONS *` asks about the server as a whole (RFC 9110 §9.3.7).
+        if path.count == 1, path[0] == 0x2A {
+            return .options(allow: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+        }
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { captures in
             // Find a node serving this method first, so that a literal segment that only has other
             // methods does not hide a parameter route that has this one.
             var depth = 0
             if let node = find(0, path, 0, captures, &depth, accept: { node in
-                node.route(for: methodIndex, method: method) != nil
-                    || (methodIndex == .head && node.routes[Int(MethodIndex.get.rawValue)] != nil)
+                node.route(for: methodIndex, method: method) != nil || (methodIndex == .head && node.getRoute != nil)
             }) {
                 let entry = nodes[node]
-                let route = entry.route(for: methodIndex, method: method) ?? entry.routes[Int(MethodIndex.get.rawValue)]!
+                let route = entry.route(for: methodIndex, method: method) ?? entry.getRoute!
                 return .found(route, parameters(route, path, captures, depth))
             }
             depth = 0
@@ -159,12 +179,12 @@ final class CompiledRouter: Sendable {
             let equal = literal.segment.withUnsafeBytes { memcmp($0.baseAddress!, path.baseAddress! + start, length) == 0 }
             if equal, let found = find(literal.child, path, end, captures, &depth, accept: accept) { return found }
         }
-        if let parameter = entry.parameter, 2 * depth + 1 < captures.count {
+        if entry.parameterChild >= 0, 2 * depth + 1 < captures.count {
             let saved = depth
             captures[2 * depth] = start
             captures[2 * depth + 1] = length
             depth += 1
-            if let found = find(parameter.child, path, end, captures, &depth, accept: accept) { return found }
+            if let found = find(entry.parameterChild, path, end, captures, &depth, accept: accept) { return found }
             depth = saved
         }
         return nil

@@ -22,6 +22,8 @@ public struct RequestContext: Sendable {
     public internal(set) var route: String?
     /// The tenant the request acts for, once known; logged as `tenant` (null when unset).
     public var tenant: String?
+    /// The W3C trace id of the request's span, once tracing set it; logged as `trace_id`.
+    public var traceID: String?
     /// The connected peer, or `nil` for a request that did not come from a socket.
     public let remoteAddress: SocketAddress?
     /// Monotonic nanoseconds when the request head was complete.

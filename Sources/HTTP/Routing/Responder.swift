@@ -6,9 +6,14 @@ import Logging
 
 /// Runs a request through middleware, route and error mapping. Shared by the event loops
 /// (inline routes), the async task of an async route, and ``Router/respond(to:context:)``.
-struct Responder: Sendable {
+final class Responder: Sendable {
     let router: CompiledRouter
     let logger: Logger
+
+    init(router: CompiledRouter, logger: Logger) {
+        self.router = router
+        self.logger = logger
+    }
 
     enum Plan {
         case respond(Response)
@@ -19,13 +24,17 @@ struct Responder: Sendable {
     /// Runs the `before` hooks and decides who answers.
     @inline(__always)
     func begin(_ request: Request, _ context: inout RequestContext, _ match: RouteMatch) -> Plan {
-        for middleware in router.middleware {
-            do {
-                if let response = try middleware.before(request, context: &context) { return .respond(response) }
-            } catch {
-                return .respond(failure(error, request, context))
+        let early: Response? = router.middleware.withUnsafeBufferPointer { chain in
+            for index in chain.indices {
+                do {
+                    if let response = try chain[index].before(request, context: &context) { return response }
+                } catch {
+                    return failure(error, request, context)
+                }
             }
+            return nil
         }
+        if let early { return .respond(early) }
         switch match {
         case .found(let route, _):
             switch route.handler {
@@ -64,16 +73,19 @@ struct Responder: Sendable {
     /// Runs the `after` hooks, last registered first.
     @inline(__always)
     func finish(_ request: Request, _ context: RequestContext, _ response: inout Response) {
-        let middleware = router.middleware
-        var index = middleware.count
-        while index > 0 {
-            index -= 1
-            middleware[index].after(request, context: context, response: &response)
+        router.middleware.withUnsafeBufferPointer { chain in
+            var index = chain.count
+            while index > 0 {
+                index -= 1
+                chain[index].after(request, context: context, response: &response)
+            }
         }
     }
 
     func flush() {
-        for middleware in router.middleware { middleware.flush() }
+        router.middleware.withUnsafeBufferPointer { chain in
+            for index in chain.indices { chain[index].flush() }
+        }
     }
 
     func failure(_ error: any Error, _ request: Request, _ context: RequestContext) -> Response {

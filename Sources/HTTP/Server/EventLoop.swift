@@ -54,6 +54,9 @@ final class ServerCore: Sendable {
 /// parses every complete request in the buffer, answers inline routes at once and hands async
 /// routes to tasks; then one `send` per connection with output. Completions from tasks arrive
 /// through the ``LoopMailbox``. Deadlines are enforced by a periodic sweep.
+///
+/// Mutable state is confined to the loop thread and marked `@exclusivity(unchecked)` for the same
+/// reason as ``Connection``'s.
 final class EventLoop {
     static let listenerToken = UInt64.max
     static let wakeupToken = UInt64.max - 1
@@ -62,19 +65,20 @@ final class EventLoop {
     let core: ServerCore
     let queue: EventQueue
     let mailbox: LoopMailbox
-    private var listener: Socket?
-    private var listenerPaused = false
-    private var connections: [Connection?] = []
-    private var openCount = 0
-    private var generation: UInt32 = 0
-    private var now: UInt64 = 0
-    private var date = EventLoopDate()
-    private var messages: [LoopMessage] = []
-    private var dirty: [Connection] = []
-    private var dirtyScratch: [Connection] = []
-    private var nextSweep: UInt64 = 0
-    private var shuttingDown = false
-    private var shutdownDeadline = UInt64.max
+    @exclusivity(unchecked) private var listener: Socket?
+    @exclusivity(unchecked) private var listenerPaused = false
+    @exclusivity(unchecked) private var connections: [Connection?] = []
+    @exclusivity(unchecked) private var openCount = 0
+    @exclusivity(unchecked) private var generation: UInt32 = 0
+    @exclusivity(unchecked) private var now: UInt64 = 0
+    @exclusivity(unchecked) private var date = EventLoopDate()
+    @exclusivity(unchecked) private var messages: [LoopMessage] = []
+    @exclusivity(unchecked) private var dirty: [Connection] = []
+    @exclusivity(unchecked) private var dirtyScratch: [Connection] = []
+    @exclusivity(unchecked) private var nextSweep: UInt64 = 0
+    @exclusivity(unchecked) private var shuttingDown = false
+    @exclusivity(unchecked) private var shutdownDeadline = UInt64.max
+    private let jobs: JobBatch?
 
     init(index: Int, core: ServerCore, listener: Socket) throws(SocketError) {
         self.index = index
@@ -82,6 +86,7 @@ final class EventLoop {
         self.queue = try EventQueue(capacity: 256)
         self.mailbox = try LoopMailbox()
         self.listener = listener
+        self.jobs = core.executor.map(JobBatch.init(pool:))
         // The listener is level-triggered: after EMFILE it must keep reporting pending connections.
         try queue.add(listener.fd, interest: .read, token: Self.listenerToken)
         try queue.add(mailbox.wakeup.fd, interest: [.read, .edgeTriggered], token: Self.wakeupToken)
@@ -94,6 +99,13 @@ final class EventLoop {
     // MARK: Loop
 
     func run() {
+        jobs?.install()
+        defer {
+            if let jobs {
+                jobs.pool.submit(jobs)
+                JobBatch.uninstall()
+            }
+        }
         now = SystemClock.monotonicNanos()
         nextSweep = now + core.sweepInterval
         while true {
@@ -112,10 +124,12 @@ final class EventLoop {
                           connection.generation == UInt32(truncatingIfNeeded: token >> 32)
                     else { continue }
                     if queue.isWritable(at: event) { onWritable(connection) }
+                    if queue.isHangup(at: event) { connection.peerShutdown = true }
                     if queue.isReadable(at: event), !connection.isClosed { onReadable(connection) }
                 }
             }
             if !dirty.isEmpty { pumpDirty() }
+            if let jobs, !jobs.jobs.isEmpty { jobs.pool.submit(jobs) }
             core.responder.flush()
             if now >= nextSweep {
                 sweep()
@@ -187,7 +201,7 @@ final class EventLoop {
             let connection = Connection(fd: fd, generation: generation, peer: peer, limits: core.configuration.limits)
             let token = UInt64(UInt32(bitPattern: fd)) | UInt64(generation) << 32
             do {
-                try queue.add(fd, interest: [.read, .write, .edgeTriggered], token: token)
+                try queue.add(fd, interest: [.read, .write, .readHangup, .edgeTriggered], token: token)
             } catch {
                 Glibc.close(fd)
                 core.openConnections.subtract(1, ordering: .relaxed)
@@ -243,7 +257,9 @@ final class EventLoop {
 
     private func readInput(_ connection: Connection) {
         while connection.mayHaveInput, !connection.isClosed {
-            if connection.parser.isIdle, !connection.acceptingRequests { return }
+            // Once no further request will be parsed, only the body of the current one is read;
+            // anything else stays in the socket for the lingering close to discard.
+            if !connection.acceptingRequests, !connection.parser.isReadingBody { return }
             if isBackpressured(connection) {
                 connection.blocked = true
                 return
@@ -253,8 +269,9 @@ final class EventLoop {
             let count = Glibc.read(connection.fd, connection.input.writePointer, space)
             if count > 0 {
                 connection.input.commit(count)
-                // A short read means the socket is empty; the next arrival raises a new edge.
-                if count < space { connection.mayHaveInput = false }
+                // A short read means the socket is empty and the next arrival raises a new edge,
+                // unless the peer has shut down: then read on until the EOF itself.
+                if count < space, !connection.peerShutdown { connection.mayHaveInput = false }
                 process(connection)
             } else if count == 0 {
                 connection.mayHaveInput = false
@@ -282,7 +299,13 @@ final class EventLoop {
                     connection.blocked = true
                     return
                 }
-                if !isKnownUniquelyReferenced(&connection.storage) { connection.storage = RequestStorage() }
+                if isKnownUniquelyReferenced(&connection.storage) {
+                    // A `Request` released on another thread (an async handler) released its reads
+                    // with the reference; pair that with an acquire before writing the storage again.
+                    atomicMemoryFence(ordering: .acquiring)
+                } else {
+                    connection.storage = RequestStorage()
+                }
             }
             let (consumed, event) = connection.parser.parse(connection.input.readable, into: connection.storage)
             connection.input.consume(consumed)

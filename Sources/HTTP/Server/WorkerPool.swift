@@ -30,8 +30,8 @@ final class WorkerPool: TaskExecutor, @unchecked Sendable {
         pthread_cond_init(condition, nil)
         threadCount = max(1, threads)
         jobs.reserveCapacity(1024)
+        running = threadCount
         for index in 0..<threadCount {
-            running += 1
             ThreadLauncher.start(name: "\(name)-\(index)") { [self] in work() }
         }
     }
@@ -45,11 +45,39 @@ final class WorkerPool: TaskExecutor, @unchecked Sendable {
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
+        // On an event-loop thread, collect the job into the loop's batch; the loop submits the
+        // batch with one lock and at most one wake-up per round.
+        if let context = atlas_get_thread_context() {
+            let batch = Unmanaged<JobBatch>.fromOpaque(context).takeUnretainedValue()
+            if batch.pool === self {
+                batch.jobs.append(job)
+                return
+            }
+        }
         pthread_mutex_lock(mutex)
         jobs.append(job)
         let wake = idle > 0
+        // A task that outlives the server (a cancelled handler waking up) still has to finish:
+        // after shutdown, a short-lived thread drains the queue and exits.
+        let revive = stopping && running == 0
+        if revive { running += 1 }
         pthread_mutex_unlock(mutex)
         if wake { pthread_cond_signal(condition) }
+        if revive { ThreadLauncher.start(name: "atlas-worker-late") { [self] in work() } }
+    }
+
+    /// Queues every job of `batch` and wakes as many sleeping workers as there is work for.
+    func submit(_ batch: JobBatch) {
+        guard !batch.jobs.isEmpty else { return }
+        pthread_mutex_lock(mutex)
+        jobs.append(contentsOf: batch.jobs)
+        let wake = min(idle, batch.jobs.count)
+        let revive = stopping && running == 0
+        if revive { running += 1 }
+        pthread_mutex_unlock(mutex)
+        batch.jobs.removeAll(keepingCapacity: true)
+        for _ in 0..<wake { pthread_cond_signal(condition) }
+        if revive { ThreadLauncher.start(name: "atlas-worker-late") { [self] in work() } }
     }
 
     /// Lets the threads exit once the queue is empty. Jobs enqueued later still run: the last
@@ -87,6 +115,27 @@ final class WorkerPool: TaskExecutor, @unchecked Sendable {
             for job in batch { job.runSynchronously(on: executor) }
             batch.removeAll(keepingCapacity: true)
         }
+    }
+}
+
+/// Jobs an event loop started during one round, submitted to the pool together at its end.
+/// Owned by one loop thread and reached through that thread's ``atlas_get_thread_context()``.
+final class JobBatch {
+    let pool: WorkerPool
+    var jobs: [UnownedJob] = []
+
+    init(pool: WorkerPool) {
+        self.pool = pool
+        jobs.reserveCapacity(256)
+    }
+
+    /// Makes this batch the calling thread's.
+    func install() {
+        atlas_set_thread_context(Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    static func uninstall() {
+        atlas_set_thread_context(nil)
     }
 }
 

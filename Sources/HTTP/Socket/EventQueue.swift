@@ -16,6 +16,9 @@ final class EventQueue {
         static let read = Interest(rawValue: ATLAS_EPOLL_IN)
         static let write = Interest(rawValue: ATLAS_EPOLL_OUT)
         static let edgeTriggered = Interest(rawValue: ATLAS_EPOLL_ET)
+        /// Report the peer's FIN as its own flag: with edge triggering, data and FIN that arrive
+        /// together raise one event, and a short read would otherwise hide the pending EOF.
+        static let readHangup = Interest(rawValue: ATLAS_EPOLL_RDHUP)
     }
 
     let fd: Int32
@@ -59,6 +62,10 @@ final class EventQueue {
 
     @inline(__always) func isReadable(at index: Int) -> Bool {
         flags[index] & (ATLAS_EPOLL_IN | ATLAS_EPOLL_HUP | ATLAS_EPOLL_ERR | ATLAS_EPOLL_RDHUP) != 0
+    }
+
+    @inline(__always) func isHangup(at index: Int) -> Bool {
+        flags[index] & (ATLAS_EPOLL_RDHUP | ATLAS_EPOLL_HUP | ATLAS_EPOLL_ERR) != 0
     }
 
     @inline(__always) func isWritable(at index: Int) -> Bool {
