@@ -48,6 +48,7 @@ extension Application {
                 return try Response.json(payload)
             }
         }
+        mountOpenAPI(on: router)
         return billing.services
     }
 }
