@@ -121,13 +121,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strictSettings),
+            swiftSettings: strictSettings,
+            plugins: ["EmbedAPIDocument"]),
 
         // MARK: Build tooling
         .executableTarget(name: "EmbedMigrationsTool", path: "Plugins/EmbedMigrationsTool"),
         .plugin(
             name: "EmbedMigrations", capability: .buildTool(),
             dependencies: ["EmbedMigrationsTool"]),
+        .executableTarget(name: "EmbedAPIDocumentTool", path: "Plugins/EmbedAPIDocumentTool"),
+        .plugin(
+            name: "EmbedAPIDocument", capability: .buildTool(),
+            dependencies: ["EmbedAPIDocumentTool"]),
 
         // MARK: Tests
         .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: strictSettings),
