@@ -152,7 +152,6 @@ let package = Package(
             name: "AtlasTests",
             dependencies: ["atlas", "Core", "HTTP", "Storage"],
             swiftSettings: strictSettings),
-        .testTarget(name: "AITests", dependencies: ["AI", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),
         .testTarget(name: "ArchitectureTests", swiftSettings: strictSettings),
     ]
 )
