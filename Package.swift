@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/slashmo/swift-w3c-trace-context.git", from: "1.0.0"),
     ],
     targets: [
         // MARK: C libraries, one owner each
@@ -74,7 +77,14 @@ let package = Package(
         // MARK: L2
         .target(
             name: "Telemetry",
-            dependencies: ["Core", "HTTP", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Core", "HTTP", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "CoreMetrics", package: "swift-metrics"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing"),
+                           .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                           .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             exclude: ["README.md"],
             swiftSettings: strictSettings),
 
@@ -152,6 +162,14 @@ let package = Package(
             name: "AtlasTests",
             dependencies: ["atlas", "Core", "HTTP", "Storage"],
             swiftSettings: strictSettings),
+        .testTarget(name: "AITests", dependencies: ["AI", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),
         .testTarget(name: "ArchitectureTests", swiftSettings: strictSettings),
+        .testTarget(
+            name: "TelemetryTests",
+            dependencies: ["Telemetry", "Core", "HTTP", .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing"),
+                           .product(name: "W3CTraceContext", package: "swift-w3c-trace-context")],
+            swiftSettings: strictSettings),
     ]
 )

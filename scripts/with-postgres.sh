@@ -11,6 +11,8 @@
 #   ATLAS_TEST_POSTGRES_CTL      a pg_ctl command line for that cluster (append start|stop|restart …)
 #   ATLAS_TEST_POSTGRES_RESTART_URL  a second cluster's database, for tests that restart its server
 #   ATLAS_TEST_POSTGRES_RESTART  a shell command that restarts that second server and waits until it accepts connections
+#   ATLAS_TEST_POSTGRES_RESTART_STOP / _START  shell commands that stop / start that second server
+#   ATLAS_TEST_POSTGRES_RESTART_LOCK  a file that tests stopping or restarting it hold locked with flock(2)
 # then stops the cluster and deletes its directory, also when COMMAND fails or the script is
 # interrupted. Exits with COMMAND's status. Installs PostgreSQL with apt-get when it is missing.
 # Runs as root (the server itself runs as the `postgres` user, since it refuses root) or as any
@@ -118,6 +120,7 @@ start_cluster() {
     CLUSTER_PORT="$port"
     CLUSTER_DATA="$data"
     printf -v CLUSTER_CTL '%q ' "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$data" -l "$log"
+    printf -v CLUSTER_START '%q ' "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$data" -l "$log" -o "$options" -w -t 60 start
 }
 
 # The main cluster serves every suite; a second one exists only to be restarted, so the restart
@@ -131,6 +134,11 @@ export ATLAS_TEST_POSTGRES_CTL="$CLUSTER_CTL"
 start_cluster restartable
 export ATLAS_TEST_POSTGRES_RESTART_URL="postgres://postgres@127.0.0.1:$CLUSTER_PORT/atlas_test"
 export ATLAS_TEST_POSTGRES_RESTART="$CLUSTER_CTL -m fast -w -t 60 restart >/dev/null"
+export ATLAS_TEST_POSTGRES_RESTART_STOP="$CLUSTER_CTL -m fast -w -t 60 stop >/dev/null"
+export ATLAS_TEST_POSTGRES_RESTART_START="$CLUSTER_START >/dev/null"
+# Tests that stop or restart the second cluster hold this file locked (flock) while they do.
+export ATLAS_TEST_POSTGRES_RESTART_LOCK="$WORK_DIR/restartable.lock"
+touch "$ATLAS_TEST_POSTGRES_RESTART_LOCK"
 echo "with-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT (data $DATA_DIR)" >&2
 
 # The command runs in the background so a signal to this script is handled at once (bash defers

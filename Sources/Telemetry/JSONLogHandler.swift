@@ -51,7 +51,11 @@ public struct JSONLogHandler: LogHandler {
             line += ","
             JSONText.appendString(key, to: &line)
             line += ":"
-            Self.append(merged[key]!, to: &line)
+            if Self.isSecret(key) {
+                line += "\"[redacted]\""
+            } else {
+                Self.append(merged[key]!, to: &line)
+            }
         }
         if event.level >= .error {
             line += ",\"source\":"
@@ -62,6 +66,16 @@ public struct JSONLogHandler: LogHandler {
     }
 
     private static let reserved: Set<String> = ["ts", "level", "logger", "message"]
+
+    /// Metadata keys whose values are never written: credentials and signatures, however a
+    /// caller spells the key (`Authorization`, `stripe_signature`, `db.password`, `api-key`…).
+    static func isSecret(_ key: String) -> Bool {
+        let folded = String(key.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) })
+        let markers = ["authorization", "password", "passwd", "secret", "apikey", "cookie", "signature",
+                       "credential", "privatekey"]
+        // `…token` but not `tokens`, which AI usage logs as a count.
+        return folded.hasSuffix("token") || markers.contains { folded.contains($0) }
+    }
 
     private static func append(_ value: Logger.Metadata.Value, to line: inout String) {
         switch value {

@@ -96,14 +96,30 @@ final class AtlasProcess: @unchecked Sendable {
         return value
     }
 
-    func waitForExit(timeout: Duration = .seconds(20)) async throws -> Int32 {
+    /// Waits for the child to end and returns its exit status (-1 when it ended by a signal that
+    /// Foundation has not reported yet). Reads /proc as well as `Process.isRunning`: under heavy
+    /// load Foundation's child monitoring has been seen to lag far behind the child's death.
+    func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
         let clock = ContinuousClock()
         let start = clock.now
         while process.isRunning {
+            if !Self.isAlive(process.processIdentifier) {
+                // Dead (a zombie or gone): give Foundation a moment to collect the status.
+                for _ in 0..<50 where process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+                return process.isRunning ? -1 : process.terminationStatus
+            }
             if clock.now - start > timeout { throw AtlasProcessError(message: "atlas did not exit within \(timeout)") }
             try await Task.sleep(for: .milliseconds(20))
         }
         return process.terminationStatus
+    }
+
+    /// Whether `pid` is a live process (not a zombie awaiting collection).
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return state != "Z" && state != "X"
     }
 
     deinit {

@@ -7,12 +7,13 @@ import Core
 import HTTP
 import ServiceLifecycle
 import Storage
+import Telemetry
 
 extension Application {
     /// Builds the feature modules, connects them through their Core contracts, seeds what they
     /// need and mounts their routes; returns the background services they run. Health and root
     /// run inline on the event loops: they never block.
-    func mountRoutes(on router: Router, database: any Database) async throws -> [any Service] {
+    func mountRoutes(on router: Router, database: any Database, telemetry: TelemetryModule) async throws -> [any Service] {
         let root = try! Response.json(RootDocument(name: "Atlas", environment: configuration.environment, docsURL: "/openapi.json"))
         let live = Response.json(rawJSON: #"{"status":"ok"}"#)
         let environment = configuration.environment
@@ -49,7 +50,10 @@ extension Application {
             }
         }
         mountOpenAPI(on: router)
-        return billing.services
+        // Last, so every route above has its RED series from the first scrape.
+        telemetry.registerMetricsRoute(
+            on: router, counters: [counterSource(prefix: "atlas_billing_", labelName: "reason", billing.counters)])
+        return billing.services + telemetry.services
     }
 }
 

@@ -24,6 +24,7 @@ struct Application: Sendable {
     let database: DatabaseConfiguration
     let auth: AuthModule.Configuration
     let billing: BillingConfiguration
+    let environment: EnvironmentReader
     let logger: Logger
 
     init(environment: EnvironmentReader) throws {
@@ -32,6 +33,7 @@ struct Application: Sendable {
         database = try DatabaseConfiguration(environment: environment)
         auth = try AuthModule.Configuration(environment: environment)
         billing = try BillingConfiguration(environment: environment)
+        self.environment = environment
         Self.bootstrapLogging(level: configuration.logLevel)
         var logger = Logger(label: "atlas")
         logger.logLevel = configuration.logLevel
@@ -65,6 +67,7 @@ struct Application: Sendable {
     }
 
     func serve(migrate shouldMigrate: Bool) async throws {
+        let telemetry = try TelemetryModule(environment: environment, logger: logger)
         let database: any Database
         do {
             database = try await openDatabase()
@@ -79,8 +82,9 @@ struct Application: Sendable {
         }
 
         let router = Router()
-        router.useStandardMiddleware(configuration: http)
-        let moduleServices = try await mountRoutes(on: router, database: database)
+        router.useStandardMiddleware(configuration: http, metrics: telemetry.metricsRecorder)
+        telemetry.installMiddleware(on: router)
+        let moduleServices = try await mountRoutes(on: router, database: database, telemetry: telemetry)
 
         let server = HTTPServer(router: router, configuration: http, logger: logger) { [logger, configuration] port in
             logger.info("serving", metadata: [

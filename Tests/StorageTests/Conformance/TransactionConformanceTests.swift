@@ -145,16 +145,23 @@ import Testing
         try await withDatabase(backend) { db, _ in
             try await Self.createTables(db)
             try await db.transaction { try $0.execute("INSERT INTO parents (id, email) VALUES (\(1), \("a"))") }
+            // The writer holds its transaction open until the readers are done (or 20 s pass, which
+            // only happens when readers wait for the writer: then the test fails, as it should).
             let writerDone = ConcurrencyProbe()
+            let writerStarted = DispatchSemaphore(value: 0)
+            let releaseWriter = DispatchSemaphore(value: 0)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try await db.transaction { conn in
                         try conn.execute("INSERT INTO parents (id, email) VALUES (\(2), \("b"))")
-                        Thread.sleep(forTimeInterval: 0.8)
+                        writerStarted.signal()
+                        _ = releaseWriter.wait(timeout: .now() + 20)
                         writerDone.enter()
                     }
                 }
-                try await Task.sleep(for: .milliseconds(150))
+                while writerStarted.wait(timeout: .now()) == .timedOut {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 let counts = try await withThrowingTaskGroup(of: Int?.self) { readers in
                     for _ in 0..<4 {
                         readers.addTask {
@@ -166,6 +173,7 @@ import Testing
                 // The readers finished while the writer was still open, and did not see its row.
                 #expect(writerDone.maximum == 0)
                 #expect(counts == [1, 1, 1, 1])
+                releaseWriter.signal()
                 try await group.waitForAll()
             }
             let final = try await db.read { try $0.queryScalar("SELECT COUNT(*) FROM parents", as: Int.self) }

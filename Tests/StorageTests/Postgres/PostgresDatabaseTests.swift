@@ -92,7 +92,7 @@ import Testing
             if Backend.postgresRequired { Issue.record("ATLAS_TEST_POSTGRES_RESTART(_URL) is not set; run under scripts/with-postgres.sh") }
             return
         }
-        try await Self.restartAndUse(url: url, restart: restart)
+        try await withRestartableClusterLock { try await Self.restartAndUse(url: url, restart: restart) }
     }
 
     static func restartAndUse(url: String, restart: String) async throws {

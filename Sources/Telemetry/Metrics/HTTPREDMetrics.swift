@@ -1,0 +1,94 @@
+// Atlas — Telemetry
+// SPDX-License-Identifier: Apache-2.0
+
+public import HTTP
+public import HTTPTypes
+import Synchronization
+
+/// RED metrics per route for the HTTP module's ``HTTPMetricsRecorder`` hook:
+/// `atlas_http_requests_total{method,route,status_class}`,
+/// `atlas_http_request_duration_seconds{method,route}` and `atlas_http_requests_in_flight`.
+///
+/// The cells of a (route, method) pair are created on its first request and then found with one
+/// dictionary lookup under a lock; recording is atomic adds and a short histogram lock, with no
+/// allocation. Route templates, not raw paths, are labels, so cardinality stays bounded by
+/// the route table (plus `unmatched`).
+public final class HTTPREDMetrics: HTTPMetricsRecorder {
+    struct Key: Hashable {
+        var route: String
+        var method: String
+    }
+
+    final class RouteCells: Sendable {
+        /// Indexed by status class 1xx…5xx.
+        let byClass: [CounterCell]
+        let duration: HistogramCell
+        init(byClass: [CounterCell], duration: HistogramCell) {
+            self.byClass = byClass
+            self.duration = duration
+        }
+    }
+
+    private let registry: MetricsRegistry
+    private let cells = Mutex<[Key: RouteCells]>([:])
+    /// Requests that passed ``InFlightMiddleware``'s `before` and have not been recorded yet.
+    public let inFlight: GaugeCell
+
+    public init(registry: MetricsRegistry) {
+        self.registry = registry
+        self.inFlight = registry.gauge("atlas_http_requests_in_flight", help: "Requests being handled.")
+    }
+
+    /// Creates the cells of every route up front, so the first request of each costs no more
+    /// than the rest and every route shows on `/metrics` at 0.
+    public func prepare(routes: [(method: HTTPRequest.Method, template: String)]) {
+        for route in routes { _ = cells(route: route.template, method: route.method.rawValue) }
+    }
+
+    public func record(_ request: Request, context: RequestContext, status: HTTPResponse.Status, duration: Duration) {
+        let route = cells(route: context.route ?? "unmatched", method: request.method.rawValue)
+        let statusClass = min(max(status.code / 100, 1), 5) - 1
+        route.byClass[statusClass].increment()
+        let (seconds, attoseconds) = duration.components
+        route.duration.observe(Double(seconds) + Double(attoseconds) * 1e-18)
+        if context[InFlightKey.self] == true { inFlight.add(-1) }
+    }
+
+    private func cells(route: String, method: String) -> RouteCells {
+        let key = Key(route: route, method: method)
+        if let found = cells.withLock({ $0[key] }) { return found }
+        let classes = ["1xx", "2xx", "3xx", "4xx", "5xx"].map { statusClass in
+            registry.counter("atlas_http_requests_total",
+                             labels: [("method", method), ("route", route), ("status_class", statusClass)],
+                             help: "HTTP requests answered, by route template, method and status class.")
+        }
+        let duration = registry.histogram("atlas_http_request_duration_seconds",
+                                          labels: [("method", method), ("route", route)],
+                                          help: "Time from a complete request head to the response, by route.")
+        let created = RouteCells(byClass: classes, duration: duration)
+        return cells.withLock { cells in
+            if let raced = cells[key] { return raced }
+            cells[key] = created
+            return created
+        }
+    }
+}
+
+enum InFlightKey: RequestContextKey { typealias Value = Bool }
+
+/// Counts a request as in flight from its `before` hook until ``HTTPREDMetrics`` records it.
+/// Install it after `useStandardMiddleware(…, metrics: red)`; a request whose `before` never ran
+/// (answered earlier in the chain) is not counted and not subtracted.
+public struct InFlightMiddleware: Middleware {
+    let metrics: HTTPREDMetrics
+
+    public init(metrics: HTTPREDMetrics) {
+        self.metrics = metrics
+    }
+
+    public func before(_ request: Request, context: inout RequestContext) throws -> Response? {
+        context[InFlightKey.self] = true
+        metrics.inFlight.add(1)
+        return nil
+    }
+}

@@ -1,0 +1,159 @@
+// Atlas — Telemetry
+// SPDX-License-Identifier: Apache-2.0
+
+public import Instrumentation
+public import Tracing
+public import W3CTraceContext
+import Synchronization
+
+/// The W3C trace context of the current span, carried in an `InstrumentationContext`.
+public enum TraceContextKey: InstrumentationContextKey {
+    public typealias Value = TraceContext
+}
+
+extension InstrumentationContext {
+    /// The trace context of the span this context belongs to (or of the remote parent after
+    /// `extract`).
+    public var traceContext: TraceContext? {
+        get { self[TraceContextKey.self] }
+        set { self[TraceContextKey.self] = newValue }
+    }
+}
+
+/// A swift-distributed-tracing `Tracer` that records every span and hands finished spans to a
+/// bounded ``SpanQueue`` for export. W3C `traceparent`/`tracestate` (w3.org/TR/trace-context)
+/// are read by `extract` and written by `inject`; a span started under a context with a trace
+/// context is its child (same trace id, parent span id set).
+///
+/// ```swift
+/// InstrumentationSystem.bootstrap(telemetry.tracer)
+/// try await withSpan("graph.node", ofKind: .internal) { span in span.attributes["atlas.node"] = "load" }
+/// ```
+public final class AtlasTracer: Tracer {
+    public typealias Span = AtlasSpan
+
+    /// Where finished spans go.
+    public let queue: SpanQueue
+
+    public init(queue: SpanQueue) {
+        self.queue = queue
+    }
+
+    public func startSpan<Instant: TracerInstant>(
+        _ operationName: String, context: @autoclosure () -> InstrumentationContext, ofKind kind: SpanKind,
+        at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
+    ) -> AtlasSpan {
+        var spanContext = context()
+        let parent = spanContext.traceContext
+        let own = TraceContext(traceID: parent?.traceID ?? TraceID.random(), spanID: SpanID.random(),
+                               flags: parent?.flags ?? .sampled, state: parent?.state ?? TraceState())
+        spanContext.traceContext = own
+        return AtlasSpan(name: operationName, kind: kind, context: spanContext, parentSpanID: parent?.spanID,
+                         startNanos: instant().nanosecondsSinceEpoch, queue: queue)
+    }
+
+    public func forceFlush() {}
+
+    public func extract<Carrier, Extract>(_ carrier: Carrier, into context: inout InstrumentationContext,
+                                          using extractor: Extract)
+    where Extract: Extractor, Extract.Carrier == Carrier {
+        guard let parent = extractor.extract(key: "traceparent", from: carrier),
+              let remote = try? TraceContext(traceParentHeaderValue: parent,
+                                             traceStateHeaderValue: extractor.extract(key: "tracestate", from: carrier))
+        else { return }
+        context.traceContext = remote
+    }
+
+    public func inject<Carrier, Inject>(_ context: InstrumentationContext, into carrier: inout Carrier,
+                                        using injector: Inject)
+    where Inject: Injector, Inject.Carrier == Carrier {
+        guard let trace = context.traceContext else { return }
+        injector.inject(trace.traceParentHeaderValue, forKey: "traceparent", into: &carrier)
+        if let state = trace.traceStateHeaderValue, !state.isEmpty {
+            injector.inject(state, forKey: "tracestate", into: &carrier)
+        }
+    }
+}
+
+/// One span of an ``AtlasTracer``. Thread-safe; after `end` further changes are ignored.
+public final class AtlasSpan: Tracing.Span {
+    public let context: InstrumentationContext
+    let kind: SpanKind
+    let parentSpanID: SpanID?
+    let startNanos: UInt64
+    private let queue: SpanQueue
+
+    private struct State {
+        var name: String
+        var attributes = SpanAttributes()
+        var events: [FinishedSpan.Event] = []
+        var status: SpanStatus?
+        var ended = false
+    }
+    private let state: Mutex<State>
+
+    init(name: String, kind: SpanKind, context: InstrumentationContext, parentSpanID: SpanID?,
+         startNanos: UInt64, queue: SpanQueue) {
+        self.kind = kind
+        self.context = context
+        self.parentSpanID = parentSpanID
+        self.startNanos = startNanos
+        self.queue = queue
+        self.state = Mutex(State(name: name))
+    }
+
+    /// The span's own trace context (trace id, span id).
+    public var traceContext: TraceContext { context.traceContext! }
+
+    public var operationName: String {
+        get { state.withLock { $0.name } }
+        set { state.withLock { if !$0.ended { $0.name = newValue } } }
+    }
+
+    public var attributes: SpanAttributes {
+        get { state.withLock { $0.attributes } }
+        set { state.withLock { if !$0.ended { $0.attributes = newValue } } }
+    }
+
+    public var isRecording: Bool { state.withLock { !$0.ended } }
+
+    public func setStatus(_ status: SpanStatus) {
+        state.withLock { state in
+            // An OK status is final (opentelemetry.io/docs/specs/otel/trace/api/#set-status).
+            if !state.ended, state.status?.code != .ok { state.status = status }
+        }
+    }
+
+    public func addEvent(_ event: SpanEvent) {
+        let converted = FinishedSpan.Event(name: event.name, timeNanos: event.nanosecondsSinceEpoch,
+                                           attributes: OTLPValue.attributes(event.attributes))
+        state.withLock { if !$0.ended, $0.events.count < 128 { $0.events.append(converted) } }
+    }
+
+    public func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes,
+                                                    at instant: @autoclosure () -> Instant) {
+        var eventAttributes = attributes
+        eventAttributes["exception.type"] = "\(type(of: error))"
+        eventAttributes["exception.message"] = "\(error)"
+        addEvent(SpanEvent(name: "exception", at: instant(), attributes: eventAttributes))
+    }
+
+    public func addLink(_ link: SpanLink) {}
+
+    public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+        let endNanos = instant().nanosecondsSinceEpoch
+        let finished: FinishedSpan? = state.withLock { state in
+            guard !state.ended else { return nil }
+            state.ended = true
+            let trace = context.traceContext!
+            return FinishedSpan(
+                traceID: trace.traceID, spanID: trace.spanID, parentSpanID: parentSpanID,
+                traceState: trace.traceStateHeaderValue ?? "", name: state.name, kind: kind,
+                startNanos: startNanos, endNanos: max(endNanos, startNanos),
+                attributes: OTLPValue.attributes(state.attributes), events: state.events,
+                statusCode: state.status.map { $0.code == .ok ? 1 : 2 } ?? 0,
+                statusMessage: state.status?.message ?? "")
+        }
+        if let finished { queue.enqueue(finished) }
+    }
+}

@@ -1,0 +1,159 @@
+// Atlas — Telemetry
+// SPDX-License-Identifier: Apache-2.0
+
+public import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// OTLP/HTTP payload encodings (`ATLAS_OTLP_PROTOCOL`).
+public enum OTLPProtocol: String, Sendable, CaseIterable {
+    case protobuf = "http/protobuf"
+    case json = "http/json"
+}
+
+/// The batch span processor and OTLP/HTTP exporter, run as a service: it sends what
+/// ``SpanQueue`` holds to `<endpoint>/v1/traces` when a batch is full or `interval` has passed
+/// since the last export, retries with exponential backoff on 429, 502, 503, 504 and transport
+/// errors, and exports what is left on graceful shutdown. Export never runs on a request's
+/// thread; recording only appends to the queue.
+public final class OTLPTraceExporter: Service, Sendable {
+    public let url: URL
+    public let encoding: OTLPProtocol
+    public let queue: SpanQueue
+    let batchSize: Int
+    let interval: Duration
+    let maxAttempts: Int
+    let initialBackoff: Duration
+    let resource: [(key: String, value: OTLPValue)]
+    let poster: OTLPPoster
+    let logger: Logger
+    private let counters = Mutex<(exported: Int, failedBatches: Int)>((0, 0))
+
+    /// - Parameters:
+    ///   - endpoint: the collector's base URL (`ATLAS_OTLP_ENDPOINT`); `/v1/traces` is appended.
+    ///   - timeout: per attempt; a hanging collector costs at most this, on this service's task.
+    public init(endpoint: URL, encoding: OTLPProtocol = .protobuf, queue: SpanQueue,
+                serviceName: String = "atlas", batchSize: Int = 512, interval: Duration = .seconds(5),
+                maxAttempts: Int = 4, initialBackoff: Duration = .milliseconds(500),
+                timeout: TimeInterval = 10, logger: Logger = Logger(label: "atlas.telemetry")) {
+        var base = endpoint.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        self.url = URL(string: base + "/v1/traces") ?? endpoint
+        self.encoding = encoding
+        self.queue = queue
+        self.batchSize = max(1, batchSize)
+        self.interval = interval
+        self.maxAttempts = max(1, maxAttempts)
+        self.initialBackoff = initialBackoff
+        self.resource = [("service.name", .string(serviceName)), ("telemetry.sdk.language", .string("swift")),
+                         ("telemetry.sdk.name", .string("atlas"))]
+        self.poster = OTLPPoster(timeout: timeout)
+        self.logger = logger
+    }
+
+    /// Spans the collector accepted, and batches given up on, since start.
+    public var exported: Int { counters.withLock { $0.exported } }
+    public var failedBatches: Int { counters.withLock { $0.failedBatches } }
+
+    public func run() async throws {
+        var lastExport = ContinuousClock.now
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .milliseconds(100))
+            let waiting = queue.count
+            if waiting >= batchSize || (waiting > 0 && ContinuousClock.now - lastExport >= interval) {
+                await exportBatch(retry: true)
+                lastExport = ContinuousClock.now
+            }
+        }
+        // A cancelled task would cancel the final requests too, so flush from a fresh one.
+        await Task.detached { await self.flush() }.value
+    }
+
+    /// Exports what is queued now, one attempt per batch, starting no new batch after `budget`
+    /// (so a hanging collector holds up shutdown by at most `budget` plus one request timeout).
+    public func flush(budget: Duration = .seconds(5)) async {
+        let deadline = ContinuousClock.now + budget
+        while queue.count > 0, ContinuousClock.now < deadline {
+            await exportBatch(retry: false)
+        }
+    }
+
+    private func exportBatch(retry: Bool) async {
+        let spans = queue.take(batchSize)
+        guard !spans.isEmpty else { return }
+        let body = encoding == .protobuf
+            ? OTLPTraceEncoder.protobuf(spans, resource: resource)
+            : OTLPTraceEncoder.json(spans, resource: resource)
+        let request = poster.request(url: url, body: body, encoding: encoding)
+        var backoff = initialBackoff
+        for attempt in 1...(retry ? maxAttempts : 1) {
+            let outcome = await poster.send(request)
+            switch outcome {
+            case .success:
+                counters.withLock { $0.exported += spans.count }
+                return
+            case .rejected(let status):
+                logger.warning("otlp export rejected", metadata: ["status": "\(status)", "spans": "\(spans.count)"])
+                counters.withLock { $0.failedBatches += 1 }
+                return
+            case .retryable(let retryAfter):
+                guard attempt < (retry ? maxAttempts : 1), !Task.isCancelled else { break }
+                try? await Task.sleep(for: min(max(retryAfter ?? backoff, backoff), .seconds(30)))
+                backoff *= 2
+            }
+        }
+        logger.debug("otlp export gave up", metadata: ["spans": "\(spans.count)", "url": "\(url)"])
+        counters.withLock { $0.failedBatches += 1 }
+    }
+}
+
+/// One OTLP/HTTP POST and how it went (opentelemetry.io/docs/specs/otlp/#otlphttp-response):
+/// 429, 502, 503 and 504 and transport errors may be retried, other failures may not.
+struct OTLPPoster: Sendable {
+    enum Outcome {
+        case success
+        case rejected(Int)
+        case retryable(retryAfter: Duration?)
+    }
+
+    let session: URLSession
+
+    init(timeout: TimeInterval) {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = timeout
+        session = URLSession(configuration: configuration)
+    }
+
+    func request(url: URL, body: [UInt8], encoding: OTLPProtocol) -> URLRequest {
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue(encoding == .protobuf ? "application/x-protobuf" : "application/json",
+                         forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body)
+        return request
+    }
+
+    func send(_ request: URLRequest) async -> Outcome {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            let task = session.dataTask(with: request) { _, response, error in
+                guard error == nil, let http = response as? HTTPURLResponse else {
+                    continuation.resume(returning: .retryable(retryAfter: nil))
+                    return
+                }
+                switch http.statusCode {
+                case 200..<300: continuation.resume(returning: .success)
+                case 429, 502, 503, 504:
+                    let after = http.value(forHTTPHeaderField: "Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
+                    continuation.resume(returning: .retryable(retryAfter: after))
+                default: continuation.resume(returning: .rejected(http.statusCode))
+                }
+            }
+            task.resume()
+        }
+    }
+}

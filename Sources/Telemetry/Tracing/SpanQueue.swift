@@ -1,0 +1,109 @@
+// Atlas — Telemetry
+// SPDX-License-Identifier: Apache-2.0
+
+public import W3CTraceContext
+public import Tracing
+import Synchronization
+
+/// An attribute value as OTLP's `AnyValue` carries it.
+public enum OTLPValue: Sendable, Equatable {
+    case string(String)
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case array([OTLPValue])
+
+    static func attributes(_ attributes: SpanAttributes) -> [(key: String, value: OTLPValue)] {
+        var out: [(key: String, value: OTLPValue)] = []
+        attributes.forEach { key, value in
+            if out.count < 128 { out.append((key, OTLPValue(value))) }
+        }
+        return out.sorted { $0.key < $1.key }
+    }
+
+    init(_ attribute: SpanAttribute) {
+        switch attribute {
+        case .int32(let value): self = .int(Int64(value))
+        case .int64(let value): self = .int(value)
+        case .double(let value): self = .double(value)
+        case .bool(let value): self = .bool(value)
+        case .string(let value): self = .string(value)
+        case .int32Array(let values): self = .array(values.map { .int(Int64($0)) })
+        case .int64Array(let values): self = .array(values.map { .int($0) })
+        case .doubleArray(let values): self = .array(values.map { .double($0) })
+        case .boolArray(let values): self = .array(values.map { .bool($0) })
+        case .stringArray(let values): self = .array(values.map { .string($0) })
+        case .stringConvertible(let value): self = .string(value.description)
+        case .stringConvertibleArray(let values): self = .array(values.map { .string($0.description) })
+        default: self = .string("\(attribute)")
+        }
+    }
+}
+
+/// A span that has ended, ready for export.
+public struct FinishedSpan: Sendable {
+    public struct Event: Sendable {
+        public var name: String
+        public var timeNanos: UInt64
+        public var attributes: [(key: String, value: OTLPValue)]
+    }
+
+    public var traceID: TraceID
+    public var spanID: SpanID
+    public var parentSpanID: SpanID?
+    public var traceState: String
+    public var name: String
+    public var kind: SpanKind
+    public var startNanos: UInt64
+    public var endNanos: UInt64
+    public var attributes: [(key: String, value: OTLPValue)]
+    public var events: [Event]
+    /// OTLP `Status.StatusCode`: 0 unset, 1 ok, 2 error.
+    public var statusCode: Int
+    public var statusMessage: String
+}
+
+/// Finished spans waiting for export, at most `capacity` of them: when full a new span is
+/// dropped and counted, so a dead or slow collector costs bounded memory and never blocks the
+/// request that ended the span.
+public final class SpanQueue: Sendable {
+    public let capacity: Int
+    private let spans = Mutex<[FinishedSpan]>([])
+    private let droppedCount = Atomic<Int>(0)
+    private let enqueuedCount = Atomic<Int>(0)
+
+    public init(capacity: Int = 2048) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// Adds `span`, or drops it when the queue is full.
+    public func enqueue(_ span: FinishedSpan) {
+        let accepted = spans.withLock { spans in
+            guard spans.count < capacity else { return false }
+            spans.append(span)
+            return true
+        }
+        if accepted {
+            enqueuedCount.wrappingAdd(1, ordering: .relaxed)
+        } else {
+            droppedCount.wrappingAdd(1, ordering: .relaxed)
+        }
+    }
+
+    /// Removes and returns up to `limit` of the oldest spans.
+    func take(_ limit: Int) -> [FinishedSpan] {
+        spans.withLock { spans in
+            let count = min(limit, spans.count)
+            let batch = Array(spans.prefix(count))
+            spans.removeFirst(count)
+            return batch
+        }
+    }
+
+    /// Spans waiting now.
+    public var count: Int { spans.withLock { $0.count } }
+    /// Spans dropped because the queue was full, since start.
+    public var dropped: Int { droppedCount.load(ordering: .relaxed) }
+    /// Spans accepted, since start.
+    public var enqueued: Int { enqueuedCount.load(ordering: .relaxed) }
+}

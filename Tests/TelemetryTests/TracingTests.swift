@@ -1,0 +1,322 @@
+// Atlas — Telemetry
+// SPDX-License-Identifier: Apache-2.0
+
+import Core
+import Foundation
+import HTTP
+import HTTPTypes
+import Instrumentation
+import Synchronization
+import Testing
+import Tracing
+import W3CTraceContext
+@testable import Telemetry
+
+/// Decodes an `ExportTraceServiceRequest` with the opentelemetry-proto package and prints its
+/// spans as JSON.
+private let decodeScript = """
+import sys, json
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+request = ExportTraceServiceRequest()
+request.ParseFromString(sys.stdin.buffer.read())
+def value(v):
+    kind = v.WhichOneof("value")
+    return str(getattr(v, kind)) if kind else ""
+out = []
+for rs in request.resource_spans:
+    resource = {kv.key: value(kv.value) for kv in rs.resource.attributes}
+    for ss in rs.scope_spans:
+        for s in ss.spans:
+            out.append({"traceID": s.trace_id.hex(), "spanID": s.span_id.hex(), "parentID": s.parent_span_id.hex(),
+                        "name": s.name, "kind": s.kind, "status": s.status.code, "service": resource.get("service.name", ""),
+                        "attributes": {kv.key: value(kv.value) for kv in s.attributes},
+                        "events": [e.name for e in s.events], "ordered": s.end_time_unix_nano >= s.start_time_unix_nano > 0})
+print(json.dumps(out))
+"""
+
+struct DecodedSpan: Decodable {
+    var traceID: String
+    var spanID: String
+    var parentID: String
+    var name: String
+    var kind: Int
+    var status: Int
+    var service: String
+    var attributes: [String: String]
+    var events: [String]
+    var ordered: Bool
+}
+
+/// A stand-in OTLP/HTTP collector on 127.0.0.1 that keeps every body posted to `/v1/traces`
+/// and answers with the statuses in `script` first, then 200.
+final class Collector: Sendable {
+    final class State: Sendable {
+        let bodies = Mutex<[[UInt8]]>([])
+        let contentTypes = Mutex<[String]>([])
+        let received = Atomic<Int>(0)
+        let script: Mutex<[HTTPResponse.Status]>
+        init(script: [HTTPResponse.Status]) { self.script = Mutex(script) }
+    }
+    let state: State
+    let server: HTTPServer
+
+    init(script: [HTTPResponse.Status] = [], delay: Duration? = nil, path: String = "/v1/traces") {
+        let state = State(script: script)
+        self.state = state
+        let router = Router()
+        server = HTTPServer(router: router, configuration: .init(host: "127.0.0.1", port: 0, eventLoops: 1, workerThreads: 0,
+                                                                  shutdownTimeout: .milliseconds(200)))
+        _ = router.post(path, maxBodyBytes: 8 << 20) { request, _ in
+            state.received.add(1, ordering: .relaxed)
+            if let delay { try? await Task.sleep(for: delay) }
+            let status = state.script.withLock { $0.isEmpty ? HTTPResponse.Status.ok : $0.removeFirst() }
+            if status == .ok {
+                state.bodies.withLock { $0.append(request.body) }
+                state.contentTypes.withLock { $0.append(request.headers["Content-Type"] ?? "") }
+            }
+            return Response.empty(status: status)
+        }
+    }
+
+    var contentTypes: [String] { state.contentTypes.withLock { $0 } }
+    var bodies: [[UInt8]] { state.bodies.withLock { $0 } }
+    var received: Int { state.received.load(ordering: .relaxed) }
+    var scriptDone: Bool { state.script.withLock { $0.isEmpty } }
+
+    func start() async throws -> URL {
+        let server = self.server
+        Task { try await server.run() }
+        return URL(string: "http://127.0.0.1:\(try await server.listeningPort)")!
+    }
+
+    func stop() { server.shutdownGracefully() }
+
+    func decoded() throws -> [DecodedSpan] {
+        try bodies.flatMap { body in
+            try JSONDecoder().decode([DecodedSpan].self, from: Data(try runPython(decodeScript, input: Data(body)).utf8))
+        }
+    }
+}
+
+@Suite(.serialized) struct TracingTests {
+    func appRouter(_ telemetry: TelemetryModule) -> Router {
+        let router = Router()
+        router.useStandardMiddleware(configuration: HTTPServer.Configuration(), accessLog: nil,
+                                     metrics: telemetry.metricsRecorder, compression: false)
+        telemetry.installMiddleware(on: router)
+        let tracer = telemetry.tracer!
+        _ = router.get("/tenants/{tenant}/report") { _, context in
+            context.tenant = "acme"
+            tracer.withSpan("storage.query", context: context.instrumentationContext, ofKind: .client) { span in
+                span.attributes["db.system"] = "sqlite"
+                tracer.withSpan("graph.node", context: span.context) { node in
+                    node.addEvent("cache.miss")
+                }
+            }
+            return Response.text("ok")
+        }
+        return router
+    }
+
+    @Test func exportsRequestSpanAndChildren_AsOTLPProtobuf_ContinuingIncomingTrace() async throws {
+        let collector = Collector()
+        let endpoint = try await collector.start()
+        defer { collector.stop() }
+        let telemetry = try TelemetryModule(environment: EnvironmentReader(["ATLAS_OTLP_ENDPOINT": endpoint.absoluteString]))
+        let router = appRouter(telemetry)
+        let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let response = await router.respond(to: try Request(
+            method: .get, target: "/tenants/acme/report",
+            headers: [HTTPField.Name("traceparent")!: incoming, HTTPField.Name("tracestate")!: "congo=t61rcWkgMzE"]))
+        #expect(response.status == .ok)
+        await telemetry.traceExporter!.flush()
+
+        #expect(collector.contentTypes == ["application/x-protobuf"])
+        let spans = try collector.decoded()
+        try #require(spans.count == 3)
+        let server = try #require(spans.first { $0.kind == 2 })
+        let query = try #require(spans.first { $0.name == "storage.query" })
+        let node = try #require(spans.first { $0.name == "graph.node" })
+        #expect(Set(spans.map(\.traceID)) == ["4bf92f3577b34da6a3ce929d0e0e4736"])
+        #expect(server.parentID == "00f067aa0ba902b7")
+        #expect(server.name == "GET /tenants/{tenant}/report")
+        #expect(server.attributes["http.request.method"] == "GET")
+        #expect(server.attributes["http.route"] == "/tenants/{tenant}/report")
+        #expect(server.attributes["http.response.status_code"] == "200")
+        #expect(server.attributes["atlas.tenant"] == "acme")
+        #expect(server.service == "atlas")
+        #expect(response.headers[HTTPField.Name("X-Request-ID")!] != nil)
+        #expect(server.attributes["atlas.request_id"] == response.headers[HTTPField.Name("X-Request-ID")!])
+        #expect(query.parentID == server.spanID && query.kind == 3 && query.attributes["db.system"] == "sqlite")
+        #expect(node.parentID == query.spanID && node.events == ["cache.miss"])
+        #expect(spans.allSatisfy { $0.ordered })
+    }
+
+    @Test func accessLogSeesTraceID_OfTheRequestSpan() async throws {
+        final class Sink: AccessLogSink {
+            let traceIDs = Mutex<[String?]>([])
+            func log(_ request: Request, context: RequestContext, status: HTTPResponse.Status, duration: Duration) {
+                traceIDs.withLock { $0.append(context.traceID) }
+            }
+            func flush() {}
+        }
+        let sink = Sink()
+        let telemetry = try TelemetryModule(environment: EnvironmentReader(["ATLAS_OTLP_ENDPOINT": "http://127.0.0.1:9"]))
+        let router = Router()
+        router.useStandardMiddleware(configuration: HTTPServer.Configuration(), accessLog: sink,
+                                     metrics: telemetry.metricsRecorder, compression: false)
+        telemetry.installMiddleware(on: router)
+        _ = router.get("/health/live") { _, _ in Response.text("ok") }
+        _ = await router.respond(to: try Request(
+            method: .get, target: "/health/live",
+            headers: [HTTPField.Name("traceparent")!: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]))
+        #expect(sink.traceIDs.withLock { $0 } == ["4bf92f3577b34da6a3ce929d0e0e4736"])
+    }
+
+    @Test func injectsTraceparent_ForOutgoingCalls() throws {
+        let tracer = AtlasTracer(queue: SpanQueue(capacity: 4))
+        let span = tracer.startSpan("llm.call", context: .topLevel, ofKind: .client, at: DefaultTracerClock.now,
+                                    function: #function, file: #fileID, line: #line)
+        var headers: [String: String] = [:]
+        tracer.inject(span.context, into: &headers, using: DictionaryInjector())
+        let parsed = try TraceContext(traceParentHeaderValue: try #require(headers["traceparent"]))
+        #expect(parsed.spanID == span.traceContext.spanID)
+        #expect(parsed.traceID == span.traceContext.traceID)
+    }
+
+    @Test func ignoresMalformedTraceparent_AndStartsANewTrace() async throws {
+        let telemetry = try TelemetryModule(environment: EnvironmentReader(["ATLAS_OTLP_ENDPOINT": "http://127.0.0.1:9"]))
+        let router = appRouter(telemetry)
+        let response = await router.respond(to: try Request(
+            method: .get, target: "/tenants/acme/report", headers: [HTTPField.Name("traceparent")!: "00-zzzz-01"]))
+        #expect(response.status == .ok)
+        let spans = telemetry.tracer!.queue.take(10)
+        #expect(spans.count == 3)
+        #expect(spans.first { $0.kind == .server }?.parentSpanID == nil)
+    }
+
+    @Test func retriesOn503_ThenDelivers() async throws {
+        let collector = Collector(script: [.serviceUnavailable, .tooManyRequests])
+        let endpoint = try await collector.start()
+        defer { collector.stop() }
+        let queue = SpanQueue(capacity: 16)
+        let exporter = OTLPTraceExporter(endpoint: endpoint, queue: queue, batchSize: 1, interval: .milliseconds(100),
+                                         initialBackoff: .milliseconds(50))
+        let tracer = AtlasTracer(queue: queue)
+        tracer.startSpan("job", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
+                         function: #function, file: #fileID, line: #line).end(at: DefaultTracerClock.now)
+        let running = Task { try await exporter.run() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while exporter.exported == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        running.cancel()
+        _ = try? await running.value
+        #expect(exporter.exported == 1)
+        #expect(collector.scriptDone)
+        #expect(try collector.decoded().map(\.name) == ["job"])
+    }
+
+    @Test func deadCollector_NeverBlocksRecording_AndQueueStaysBounded() async throws {
+        // Port 9 (discard) on loopback has no listener here: connections are refused.
+        let queue = SpanQueue(capacity: 100)
+        let exporter = OTLPTraceExporter(endpoint: URL(string: "http://127.0.0.1:9")!, queue: queue, batchSize: 10,
+                                         interval: .milliseconds(50), initialBackoff: .milliseconds(10), timeout: 1)
+        let tracer = AtlasTracer(queue: queue)
+        let running = Task { try await exporter.run() }
+        let clock = ContinuousClock()
+        let elapsed = clock.measure {
+            for index in 0..<20_000 {
+                let span = tracer.startSpan("work", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
+                                            function: #function, file: #fileID, line: #line)
+                span.attributes["index"] = index
+                span.end(at: DefaultTracerClock.now)
+            }
+        }
+        #expect(queue.count <= 100)
+        #expect(queue.dropped >= 19_000)
+        #expect(elapsed < .seconds(5))
+        let deadline = clock.now + .seconds(10)
+        while exporter.failedBatches == 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(exporter.failedBatches > 0)
+        running.cancel()
+        let stopped = clock.now
+        _ = try? await running.value
+        #expect(clock.now - stopped < .seconds(8))
+        #expect(exporter.exported == 0)
+    }
+
+    @Test func hangingCollector_LeavesRequestLatencyAlone() async throws {
+        let collector = Collector(delay: .seconds(5))
+        let endpoint = try await collector.start()
+        defer { collector.stop() }
+        let queue = SpanQueue(capacity: 256)
+        let tracer = AtlasTracer(queue: queue)
+        let exporter = OTLPTraceExporter(endpoint: endpoint, queue: queue, batchSize: 8, interval: .milliseconds(50),
+                                         timeout: 10)
+        func router(traced: Bool) -> Router {
+            let router = Router()
+            if traced { router.use(TracingMiddleware(tracer: tracer)) }
+            _ = router.get("/tenants/{tenant}/report") { _, context in
+                tracer.withSpan("storage.query", context: context.instrumentationContext) { _ in }
+                return Response.text("ok")
+            }
+            return router
+        }
+        let plain = router(traced: false), traced = router(traced: true)
+        let running = Task { try await exporter.run() }
+        defer { running.cancel() }
+        // Wait until the exporter is stuck inside a request the collector does not answer.
+        for _ in 0..<8 { _ = await traced.respond(to: try Request(method: .get, target: "/tenants/acme/report")) }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while collector.received == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(collector.received == 1)
+
+        let clock = ContinuousClock()
+        func run(_ router: Router) async throws -> Duration {
+            try await clock.measure {
+                for _ in 0..<1_000 {
+                    let response = await router.respond(to: try Request(method: .get, target: "/tenants/acme/report"))
+                    #expect(response.status == .ok)
+                }
+            }
+        }
+        let withoutTracing = try await run(plain)
+        let withTracing = try await run(traced)
+        #expect(withTracing < withoutTracing * 3 + .milliseconds(500))
+        #expect(queue.count <= 256)
+        #expect(queue.dropped > 1_000)
+        #expect(collector.received == 1)
+    }
+
+    @Test func exportsOTLPJSON_WhenConfigured() async throws {
+        let collector = Collector()
+        let endpoint = try await collector.start()
+        defer { collector.stop() }
+        let telemetry = try TelemetryModule(environment: EnvironmentReader([
+            "ATLAS_OTLP_ENDPOINT": endpoint.absoluteString + "/", "ATLAS_OTLP_PROTOCOL": "http/json"]))
+        _ = await appRouter(telemetry).respond(to: try Request(method: .get, target: "/tenants/acme/report"))
+        await telemetry.traceExporter!.flush()
+        #expect(collector.contentTypes == ["application/json"])
+        let body = try #require(collector.bodies.first)
+        let names = try runPython("""
+            import sys, json
+            doc = json.load(sys.stdin)
+            spans = doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
+            assert all(len(s["traceId"]) == 32 and len(s["spanId"]) == 16 for s in spans)
+            print(",".join(sorted(s["name"] for s in spans)))
+            """, input: Data(body))
+        #expect(names.trimmingCharacters(in: .whitespacesAndNewlines) == "GET /tenants/{tenant}/report,graph.node,storage.query")
+    }
+
+    @Test func rejectsBadEndpointAndProtocol_WithConfigurationError() {
+        #expect(throws: ConfigurationError.self) {
+            try TelemetryModule(environment: EnvironmentReader(["ATLAS_OTLP_ENDPOINT": "not a url"]))
+        }
+        #expect(throws: ConfigurationError.self) {
+            try TelemetryModule(environment: EnvironmentReader(["ATLAS_OTLP_ENDPOINT": "http://x:4318", "ATLAS_OTLP_PROTOCOL": "grpc"]))
+        }
+    }
+}
+
+struct DictionaryInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
+}
