@@ -10,6 +10,9 @@ final class AtlasProcess: @unchecked Sendable {
     let process = Process()
     let stdout = Pipe()
     let stderr = Pipe()
+    /// Where a server's output goes: files, not pipes, since a pipe nobody reads fills up (64 KiB)
+    /// and then blocks the server's next log write, access log included.
+    let logDirectory: URL
     let port: Int
 
     static var binary: URL {
@@ -43,8 +46,10 @@ final class AtlasProcess: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    init(arguments: [String], environment: [String: String] = [:], port: Int = AtlasProcess.freePort()) throws {
+    init(arguments: [String], environment: [String: String] = [:], port: Int = AtlasProcess.freePort(),
+         capturesOutput: Bool = false) throws {
         self.port = port
+        logDirectory = try Self.temporaryDirectory()
         process.executableURL = Self.binary
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ATLAS_") }
@@ -52,14 +57,21 @@ final class AtlasProcess: @unchecked Sendable {
         env["ATLAS_PORT"] = String(port)
         env.merge(environment) { _, new in new }
         process.environment = env
-        process.standardOutput = stdout
-        process.standardError = stderr
+        if capturesOutput {
+            process.standardOutput = stdout
+            process.standardError = stderr
+        } else {
+            FileManager.default.createFile(atPath: logDirectory.appendingPathComponent("stdout.log").path, contents: nil)
+            FileManager.default.createFile(atPath: logDirectory.appendingPathComponent("stderr.log").path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: logDirectory.appendingPathComponent("stdout.log"))
+            process.standardError = try FileHandle(forWritingTo: logDirectory.appendingPathComponent("stderr.log"))
+        }
         try process.run()
     }
 
     /// Runs `atlas` to completion and returns its exit code and output.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let child = try AtlasProcess(arguments: arguments, environment: environment)
+        let child = try AtlasProcess(arguments: arguments, environment: environment, capturesOutput: true)
         let out = child.stdout.fileHandleForReading.readDataToEndOfFile()
         let err = child.stderr.fileHandleForReading.readDataToEndOfFile()
         child.process.waitUntilExit()
@@ -73,7 +85,7 @@ final class AtlasProcess: @unchecked Sendable {
         let start = clock.now
         while clock.now - start < timeout {
             if !process.isRunning {
-                let err = String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
+                let err = standardErrorText
                 throw AtlasProcessError(message: "atlas exited with \(process.terminationStatus): \(err)")
             }
             if let response = try? await HTTPClient.get(port: port, path: path), response.status > 0 {
@@ -85,6 +97,11 @@ final class AtlasProcess: @unchecked Sendable {
     }
 
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// What the server wrote to standard error so far.
+    var standardErrorText: String {
+        (try? String(contentsOf: logDirectory.appendingPathComponent("stderr.log"), encoding: .utf8)) ?? ""
+    }
 
     /// Resident memory high-water mark in KiB, from /proc.
     func peakResidentKiB() throws -> Int {
@@ -127,6 +144,7 @@ final class AtlasProcess: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+        try? FileManager.default.removeItem(at: logDirectory)
     }
 }
 

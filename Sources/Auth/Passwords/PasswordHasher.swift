@@ -68,10 +68,13 @@ struct PasswordHasher: Sendable {
         return parsed.algorithm != algorithm
     }
 
-    /// A hash of a random password, verified against when an account does not exist, so an unknown
-    /// email costs as much time as a wrong password and does not reveal itself by answering faster.
+    /// A well-formed hash with the current parameters, a random salt and a random key, verified
+    /// against when an account does not exist, so an unknown email costs one full derivation like a
+    /// wrong password and does not reveal itself by answering faster. No password can match it (a
+    /// match would need a preimage of a random key), and making it runs no KDF: start-up stays fast
+    /// and does not touch scrypt's 32 MiB.
     func makeDecoy() throws -> String {
-        try hash(Encoding.base64URL(OpenSSL.randomBytes(18)))
+        Self.encode(algorithm: algorithm, salt: OpenSSL.randomBytes(Self.saltLength), key: OpenSSL.randomBytes(Self.keyLength))
     }
 
     static func derive(password: [UInt8], salt: [UInt8], algorithm: Algorithm) throws -> [UInt8] {

@@ -26,6 +26,18 @@ import Testing
         #expect(parsed.key.count == PasswordHasher.keyLength)
     }
 
+    @Test(arguments: [fastScrypt, fastPBKDF2])
+    func decoyIsWellFormedWithCurrentParameters_AndMatchesNoPassword(hasher: PasswordHasher) throws {
+        let decoy = try hasher.makeDecoy()
+        let parsed = try #require(PasswordHasher.parse(decoy))
+        #expect(parsed.algorithm == hasher.algorithm)
+        #expect(!hasher.needsRehash(decoy))
+        for password in ["", "atlas", "correct horse battery staple"] {
+            #expect(!hasher.verify(password, against: decoy))
+        }
+        #expect(try hasher.makeDecoy() != decoy)
+    }
+
     @Test func usesAFreshSaltForEveryHash() throws {
         let first = try Self.fastScrypt.hash("same password")
         let second = try Self.fastScrypt.hash("same password")
