@@ -20,7 +20,7 @@ build:
 
 release:
 	@scripts/install-deps.sh build
-	$(SWIFT) build -c release --product atlas
+	$(SWIFT) build -c release --static-swift-stdlib --product atlas
 
 migrate: release
 	ATLAS_DATABASE_URL="$${ATLAS_DATABASE_URL:-$(DATABASE_URL)}" .build/release/atlas migrate

@@ -81,9 +81,9 @@ if selected atlas; then
   else
     if [ "$skip_build" -eq 0 ]; then
       log "Building atlas (release)…"
-      (cd "$repo_root" && swift build -c release --product atlas >&2)
+      (cd "$repo_root" && swift build -c release --static-swift-stdlib --product atlas >&2)
     fi
-    atlas_cmd=("$(cd "$repo_root" && swift build -c release --show-bin-path)/atlas")
+    atlas_cmd=("$(cd "$repo_root" && swift build -c release --static-swift-stdlib --show-bin-path)/atlas")
   fi
   command -v "${atlas_cmd[0]}" >/dev/null 2>&1 || { log "atlas command not found: ${atlas_cmd[0]}"; exit 1; }
 fi

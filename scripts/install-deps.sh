@@ -3,7 +3,8 @@
 # Usage: scripts/install-deps.sh [build|test|bench]   (each set includes the ones before it)
 set -euo pipefail
 
-want=(pkg-config libsqlite3-dev libpq-dev libssl-dev zlib1g-dev)
+# libcurl: FoundationNetworking, linked statically by the release build (--static-swift-stdlib).
+want=(pkg-config libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libcurl4-openssl-dev)
 case "${1:-build}" in
   build) ;;
   test) want+=(postgresql python3) ;;

@@ -2,16 +2,18 @@
 # Atlas — bench/retrieval
 # SPDX-License-Identifier: Apache-2.0
 #
-# Usage: bench/retrieval/run.sh [--count 100000] [--queries 1000] [--dimensions 384] [--clusters 1000] [--noise 1.0]
-#                               [--m 16] [--ef-construction 200] [--ef 16,32,64,96,128,200] [--documents 1000]
+# Usage: bench/retrieval/run.sh [--count 100000] [--queries 1000] [--dimensions 384] [--clusters 1000] [--noise 1.0,2.0]
+#                               [--m 16] [--ef-construction 200] [--ef 16,32,64,96,128,200,300,400] [--documents 1000]
 #
 # Top-10 search over COUNT random-ish vectors with Atlas's HNSW index and with hnswlib (PyPI) on the
-# same vector files in the same run, then the ingest rate of the AI module into SQLite (and into
-# PostgreSQL too when ATLAS_TEST_POSTGRES_URL is set, e.g. under scripts/with-postgres.sh).
+# same vector files in the same run — one data set per --noise value: 1.0 is clustered like topical
+# text, 2.0 blurs the topics until graph search gets hard — then the ingest rate of the AI module
+# into SQLite (and into PostgreSQL too when ATLAS_TEST_POSTGRES_URL is set, e.g. under
+# scripts/with-postgres.sh).
 # Results go to bench/out/retrieval-<time>/ (report.md, one JSON file per step). Not part of make test.
 set -euo pipefail
 
-COUNT=100000 QUERIES=1000 DIMENSIONS=384 CLUSTERS=1000 NOISE=1.0 M=16 EF_CONSTRUCTION=200 EF=16,32,64,96,128,200 DOCUMENTS=1000
+COUNT=100000 QUERIES=1000 DIMENSIONS=384 CLUSTERS=1000 NOISE=1.0,2.0 M=16 EF_CONSTRUCTION=200 EF=16,32,64,96,128,200,300,400 DOCUMENTS=1000
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --count) COUNT="$2" ;;
@@ -30,7 +32,7 @@ done
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 OUT="$HERE/../out/retrieval-$(date -u +%Y%m%dT%H%M%SZ)"
-mkdir -p "$OUT/data"
+mkdir -p "$OUT"
 
 # The migrations plugin reads Migrations/ of the package it builds and does not follow a link.
 rm -rf "$HERE/Migrations"
@@ -54,14 +56,16 @@ fi
     echo " \"python\": \"$("$VENV/bin/python" --version 2>&1)\", \"hnswlib\": \"$("$VENV/bin/pip" show hnswlib 2>/dev/null | awk '/^Version/{print $2}')\"}"
 } > "$OUT/meta.json"
 
-"$BIN" generate --out "$OUT/data" --count "$COUNT" --queries "$QUERIES" --dimensions "$DIMENSIONS" --clusters "$CLUSTERS" --noise "$NOISE" > "$OUT/generate.json"
-"$BIN" search --data "$OUT/data" --dimensions "$DIMENSIONS" --m "$M" --ef-construction "$EF_CONSTRUCTION" --ef "$EF" > "$OUT/atlas.json"
-"$VENV/bin/python" "$HERE/hnswlib_bench.py" "$OUT/data" --dimensions "$DIMENSIONS" --m "$M" --ef-construction "$EF_CONSTRUCTION" --ef "$EF" > "$OUT/hnswlib.json"
+for noise in ${NOISE//,/ }; do
+    DATA="$OUT/data-$noise"
+    "$BIN" generate --out "$DATA" --count "$COUNT" --queries "$QUERIES" --dimensions "$DIMENSIONS" --clusters "$CLUSTERS" --noise "$noise" > "$OUT/generate-$noise.json"
+    "$BIN" search --data "$DATA" --dimensions "$DIMENSIONS" --m "$M" --ef-construction "$EF_CONSTRUCTION" --ef "$EF" > "$OUT/atlas-$noise.json"
+    "$VENV/bin/python" "$HERE/hnswlib_bench.py" "$DATA" --dimensions "$DIMENSIONS" --m "$M" --ef-construction "$EF_CONSTRUCTION" --ef "$EF" > "$OUT/hnswlib-$noise.json"
+    rm -rf "$DATA"
+done
 "$BIN" ingest --documents "$DOCUMENTS" > "$OUT/ingest-sqlite.json"
 if [ -n "${ATLAS_TEST_POSTGRES_URL:-}" ]; then
     "$BIN" ingest --documents "$DOCUMENTS" --database-url "$ATLAS_TEST_POSTGRES_URL" > "$OUT/ingest-postgres.json"
 fi
-rm -rf "$OUT/data"
-
 python3 "$HERE/report.py" "$OUT" > "$OUT/report.md"
 cat "$OUT/report.md"
