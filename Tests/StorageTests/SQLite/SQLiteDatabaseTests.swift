@@ -110,15 +110,26 @@ import Testing
             try await db.transaction { try $0.execute("CREATE TABLE t (x BIGINT)") }
             // A second Database on the same file stands in for another process.
             let other = try await test.open(configuration)
+            // The other writer holds its lock until this side has been refused (or 20 s pass).
+            let otherStarted = DispatchSemaphore(value: 0)
+            let releaseOther = DispatchSemaphore(value: 0)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try await other.transaction { _ in Thread.sleep(forTimeInterval: 0.8) }
+                    try await other.transaction { conn in
+                        // Writers begin IMMEDIATE: the write lock is held from here on.
+                        try conn.execute("INSERT INTO t VALUES (\(0))")
+                        otherStarted.signal()
+                        _ = releaseOther.wait(timeout: .now() + 20)
+                    }
                 }
-                try await Task.sleep(for: .milliseconds(100))
+                while otherStarted.wait(timeout: .now()) == .timedOut {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 let error = await #expect(throws: StorageError.self) {
                     try await db.transaction { try $0.execute("INSERT INTO t VALUES (\(1))") }
                 }
                 #expect(error?.code == StorageError.busy)
+                releaseOther.signal()
                 try await group.waitForAll()
             }
             await other.close()
