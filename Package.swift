@@ -108,6 +108,7 @@ let package = Package(
         .target(
             name: "AI",
             dependencies: ["Core", "HTTP", "Storage", "Telemetry",
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Logging", package: "swift-log")],
             exclude: ["README.md"],
             swiftSettings: strictSettings),

@@ -23,7 +23,7 @@ import Testing
 
         let atlas = try AtlasProcess(arguments: ["serve"], environment: environment, port: first.port)
         let startUp = try await atlas.waitUntilServing()
-        #expect(startUp < .seconds(5), "first answer after \(startUp)")
+        #expect(startUp < .seconds(10), "first answer after \(startUp)")
 
         let live = try await HTTPClient.get(port: atlas.port, path: "/health/live")
         #expect(live.status == 200)

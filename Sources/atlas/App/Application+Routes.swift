@@ -1,6 +1,7 @@
 // Atlas — atlas
 // SPDX-License-Identifier: Apache-2.0
 
+import AI
 import Auth
 import Billing
 import Core
@@ -41,6 +42,9 @@ extension Application {
         auth.registerRoutes(on: router)
         let secured = SecuredRoutes(router: router, resolver: auth.resolver)
         billing.registerRoutes(on: secured)
+        let ai = AIModule(database: database, configuration: self.ai, logger: logger, usageMeter: billing.usageMeter)
+        ai.registerRoutes(on: secured)
+        telemetry.contribute(counterSource(prefix: "atlas_ai_", labelName: "kind", ai.counters))
 
         if configuration.debugRoutesEnabled {
             router.inline.post("/debug/echo", maxBodyBytes: 64 * 1024) { request, _ in

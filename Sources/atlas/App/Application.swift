@@ -1,6 +1,7 @@
 // Atlas — atlas
 // SPDX-License-Identifier: Apache-2.0
 
+import AI
 import Auth
 import Billing
 import Core
@@ -24,6 +25,7 @@ struct Application: Sendable {
     let database: DatabaseConfiguration
     let auth: AuthModule.Configuration
     let billing: BillingConfiguration
+    let ai: AIModule.Configuration
     let environment: EnvironmentReader
     let logger: Logger
 
@@ -33,6 +35,7 @@ struct Application: Sendable {
         database = try DatabaseConfiguration(environment: environment)
         auth = try AuthModule.Configuration(environment: environment)
         billing = try BillingConfiguration(environment: environment)
+        ai = try AIModule.Configuration(environment: environment)
         self.environment = environment
         Self.bootstrapLogging(level: configuration.logLevel)
         var logger = Logger(label: "atlas")
