@@ -54,14 +54,24 @@ import Testing
     func timesOutAWaiter_WhenNoConnectionFrees(backend: Backend) async throws {
         let configuration = DatabaseConfiguration(poolSize: 1, poolTimeout: .milliseconds(200))
         try await withDatabase(backend, configuration) { db, _ in
+            // The holder keeps the only connection for 3 s; the waiter must give up after its 200 ms
+            // pool timeout, long before the holder is done (the bound leaves room for a busy machine).
+            let holding = DispatchSemaphore(value: 0)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await db.transaction { try $0.query("SELECT pg_sleep(1)") } }
-                try await Task.sleep(for: .milliseconds(100))
+                group.addTask {
+                    _ = try await db.transaction { conn in
+                        holding.signal()
+                        return try conn.query("SELECT pg_sleep(3)")
+                    }
+                }
+                while holding.wait(timeout: .now()) == .timedOut {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 let (error, elapsed) = await measure {
                     await #expect(throws: StorageError.self) { try await db.read { try $0.query("SELECT 1") } }
                 }
                 #expect(error?.code == StorageError.timeout)
-                #expect(elapsed < 800, "waited \(elapsed) ms")
+                #expect(elapsed < 2500, "waited \(elapsed) ms")
                 try await group.waitForAll()
             }
             // The held connection came back, so the pool works again.
