@@ -1,6 +1,7 @@
 // Atlas — AI
 // SPDX-License-Identifier: Apache-2.0
 
+import Core
 import Foundation
 import Storage
 

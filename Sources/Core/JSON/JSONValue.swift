@@ -1,9 +1,10 @@
-// Atlas — AI
+// Atlas — Core
 // SPDX-License-Identifier: Apache-2.0
 
 import Foundation
 
-/// A JSON document of any shape: a document's metadata, a cached answer's metadata.
+/// A JSON document of any shape: a document's metadata, a cached answer's metadata, a Stripe
+/// payload whose few needed fields are read and the rest kept.
 ///
 /// Object keys are kept exactly as given (no snake_case conversion), and encoding sorts them, so
 /// equal values always produce equal text.
@@ -74,22 +75,27 @@ public enum JSONValue: Sendable, Hashable, Codable {
         self = value
     }
 
-    /// Whether a string or key anywhere in the value holds U+0000, which PostgreSQL cannot store.
-    var containsNUL: Bool {
-        switch self {
-        case .string(let value): value.unicodeScalars.contains("\u{0}")
-        case .array(let values): values.contains { $0.containsNUL }
-        case .object(let values): values.contains { $0.key.unicodeScalars.contains("\u{0}") || $0.value.containsNUL }
-        default: false
-        }
+    /// The value under `key`, when this is an object.
+    public subscript(_ key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
     }
 
-    /// Nesting depth (a scalar is 0), to refuse pathological documents.
-    var depth: Int {
-        switch self {
-        case .array(let values): 1 + (values.map(\.depth).max() ?? 0)
-        case .object(let values): 1 + (values.values.map(\.depth).max() ?? 0)
-        default: 0
-        }
+    /// The element at `index`, when this is an array that has it.
+    public subscript(_ index: Int) -> JSONValue? {
+        if case .array(let array) = self, array.indices.contains(index) { return array[index] }
+        return nil
+    }
+
+    /// A non-empty string.
+    public var string: String? {
+        if case .string(let value) = self, !value.isEmpty { return value }
+        return nil
+    }
+
+    /// An integral number that fits an `Int64` exactly.
+    public var int64: Int64? {
+        if case .number(let value) = self, value.rounded() == value, abs(value) < 9.0e15 { return Int64(value) }
+        return nil
     }
 }
