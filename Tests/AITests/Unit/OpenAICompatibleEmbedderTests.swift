@@ -125,12 +125,13 @@ import Testing
 
     @Test func failsWithinTheTimeout_WhenTheProviderHangs() async throws {
         try await withProvider { provider, url in
-            provider.delay.withLock { $0 = .seconds(3) }
+            // The provider would answer after 8 s; the 0.3 s timeout must end the call long before.
+            provider.delay.withLock { $0 = .seconds(8) }
             let embedder = OpenAICompatibleEmbedder(settings: .init(url: url, dimensions: 8, timeout: 0.3, maxAttempts: 1))
             let started = ContinuousClock.now
             let error = await #expect(throws: EmbeddingError.self) { try await embedder.embed(["slow"]) }
             #expect(error?.transient == true)
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .seconds(5))
             provider.delay.withLock { $0 = .zero }
         }
     }

@@ -213,7 +213,9 @@ import Testing
                 await #expect(throws: StorageError.self) { try await db.read { try $0.query(slow) } }
             }
             #expect(error?.code == StorageError.timeout)
-            #expect(elapsed < 3_000)
+            // Far below what the statement takes uninterrupted (pg_sleep(5); minutes for the
+            // recursive count), with room for a busy machine.
+            #expect(elapsed < (db.dialect == .postgres ? 4_500 : 20_000))
             // The connection stays usable.
             try await db.ping()
             #expect(try await db.read { try $0.queryScalar("SELECT 1", as: Int.self) } == 1)
