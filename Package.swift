@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         .package(url: "https://github.com/slashmo/swift-w3c-trace-context.git", from: "1.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: C libraries, one owner each
@@ -109,6 +110,7 @@ let package = Package(
             name: "AI",
             dependencies: ["Core", "HTTP", "Storage", "Telemetry",
                            .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing"),
                            .product(name: "Logging", package: "swift-log")],
             exclude: ["README.md"],
             swiftSettings: strictSettings),
@@ -117,6 +119,7 @@ let package = Package(
         .target(
             name: "DataPlatform",
             dependencies: ["Core", "HTTP", "Storage", "Telemetry",
+                           .product(name: "Yams", package: "Yams"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Sources/Data",
             exclude: ["README.md"],
@@ -163,7 +166,8 @@ let package = Package(
             name: "AtlasTests",
             dependencies: ["atlas", "Core", "HTTP", "Storage"],
             swiftSettings: strictSettings),
-        .testTarget(name: "AITests", dependencies: ["AI", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),
+        .testTarget(name: "AITests", dependencies: ["AI", "Billing", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),
+        .testTarget(name: "DataTests", dependencies: ["DataPlatform", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),
         .testTarget(name: "ArchitectureTests", swiftSettings: strictSettings),
         .testTarget(
             name: "TelemetryTests",

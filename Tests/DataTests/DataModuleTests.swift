@@ -1,0 +1,9 @@
+// Atlas — DataTests
+// SPDX-License-Identifier: Apache-2.0
+
+import DataPlatform
+import Testing
+
+@Test func dataModuleOwnsItsTablePrefix() {
+    #expect(DataModule.tablePrefix == "data_")
+}
