@@ -73,9 +73,11 @@ public final class BillingModule: Sendable {
     }
 
     /// The long-lived parts to run in the application's `ServiceGroup`: the outbox worker that
-    /// delivers budget alerts and Stripe-driven plan changes. Start them after storage.
+    /// delivers budget alerts, operator notices and Stripe-driven plan changes, and the
+    /// cost-anomaly detector. Start them after storage.
     public var services: [any Service] {
-        [OutboxWorker(service: service, planWriter: LinkedPlanWriter(links: links))]
+        [OutboxWorker(service: service, planWriter: LinkedPlanWriter(links: links)),
+         CostAnomalyDetector(service: service, notifier: notifier, configuration: configuration.costAnomaly)]
     }
 
     /// Records metered usage in process (for the AI module).
@@ -86,6 +88,8 @@ public final class BillingModule: Sendable {
     public var tenantUsageReader: any TenantUsageReader { service }
     /// Refuses AI usage over budget or past due (for the AI module).
     public var budgetGuard: any BudgetGuard { service }
+    /// Operator notices (human review, cost anomalies) through the outbox to the alert webhook.
+    public var notifier: any Notifier { OutboxNotifier(service: service) }
     /// Receives plan changes made by the tenant routes, for proration.
     public var planChangeRecorder: any PlanChangeRecorder { service }
 

@@ -152,11 +152,13 @@ final class Collector: Sendable {
         #expect(spans.allSatisfy { $0.ordered })
     }
 
-    @Test func accessLogSeesTraceID_OfTheRequestSpan() async throws {
+    @Test func accessLogSeesTraceAndSpanID_OfTheRequestSpan() async throws {
         final class Sink: AccessLogSink {
             let traceIDs = Mutex<[String?]>([])
+            let spanIDs = Mutex<[String?]>([])
             func log(_ request: Request, context: RequestContext, status: HTTPResponse.Status, duration: Duration) {
                 traceIDs.withLock { $0.append(context.traceID) }
+                spanIDs.withLock { $0.append(context.spanID) }
             }
             func flush() {}
         }
@@ -171,6 +173,9 @@ final class Collector: Sendable {
             method: .get, target: "/health/live",
             headers: [HTTPField.Name("traceparent")!: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]))
         #expect(sink.traceIDs.withLock { $0 } == ["4bf92f3577b34da6a3ce929d0e0e4736"])
+        // The server span is a child of the caller's span: a new id, not the incoming one.
+        let spanID = try #require(sink.spanIDs.withLock { $0 }.first ?? nil)
+        #expect(spanID.count == 16 && spanID != "00f067aa0ba902b7")
     }
 
     @Test func injectsTraceparent_ForOutgoingCalls() throws {

@@ -19,6 +19,11 @@ public import Foundation
 /// | `ATLAS_ALERT_WEBHOOK_BACKOFF` | `2` | seconds before the first retry; doubles per attempt, capped at one hour |
 /// | `ATLAS_OUTBOX_POLL_INTERVAL` | `1` | seconds between outbox polls when idle |
 /// | `ATLAS_USAGE_BATCH_MAX` | `2048` | most usage events written in one group commit |
+/// | `ATLAS_COST_ANOMALY_RATIO` | `3` | last hour's tokens ≥ ratio × the tenant's hourly baseline is a cost anomaly |
+/// | `ATLAS_COST_ANOMALY_MIN_TOKENS` | `10000` | tokens in the last hour below which nothing is an anomaly |
+/// | `ATLAS_COST_ANOMALY_BASELINE_HOURS` | `24` | hours of history the baseline averages |
+/// | `ATLAS_COST_ANOMALY_INTERVAL` | `300` | seconds between checks |
+/// | `ATLAS_COST_ANOMALY_BUDGET_HORIZON_HOURS` | `24` | alert when the last hour's rate exhausts the budget sooner than this |
 ///
 /// `production` (`ATLAS_ENVIRONMENT`) refuses the default Stripe secret and an unsigned alert webhook.
 public struct BillingConfiguration: Sendable {
@@ -52,6 +57,8 @@ public struct BillingConfiguration: Sendable {
     public var outboxPollInterval: Duration
     /// Most usage events written in one group commit.
     public var usageBatchMax: Int
+    /// The cost-anomaly detector's thresholds.
+    public var costAnomaly: CostAnomalyConfiguration
 
     /// The reference design's demo secret, refused in production.
     public static let defaultStripeSecret = "whsec_demo"
@@ -61,8 +68,10 @@ public struct BillingConfiguration: Sendable {
         stripeWebhookSecrets: [String] = [BillingConfiguration.defaultStripeSecret], stripeTolerance: Int64 = 300,
         pastDueGrace: TimeInterval = 7 * 86_400, alertWebhookURL: URL? = nil, alertWebhookFormat: AlertFormat = .json,
         alertWebhookSecret: String? = nil, alertWebhookTimeout: TimeInterval = 10, alertMaxAttempts: Int = 8,
-        alertBackoff: TimeInterval = 2, outboxPollInterval: Duration = .seconds(1), usageBatchMax: Int = 2048
+        alertBackoff: TimeInterval = 2, outboxPollInterval: Duration = .seconds(1), usageBatchMax: Int = 2048,
+        costAnomaly: CostAnomalyConfiguration = CostAnomalyConfiguration()
     ) {
+        self.costAnomaly = costAnomaly
         self.stripeWebhookSecrets = stripeWebhookSecrets
         self.stripeTolerance = stripeTolerance
         self.pastDueGrace = pastDueGrace
@@ -107,7 +116,8 @@ public struct BillingConfiguration: Sendable {
             alertMaxAttempts: try environment.int("ATLAS_ALERT_WEBHOOK_MAX_ATTEMPTS", default: 8, in: 1...100),
             alertBackoff: try environment.double("ATLAS_ALERT_WEBHOOK_BACKOFF", default: 2, in: 0.001...3600),
             outboxPollInterval: try environment.seconds("ATLAS_OUTBOX_POLL_INTERVAL", default: .seconds(1), in: 0.01...3600),
-            usageBatchMax: try environment.int("ATLAS_USAGE_BATCH_MAX", default: 2048, in: 1...100_000))
+            usageBatchMax: try environment.int("ATLAS_USAGE_BATCH_MAX", default: 2048, in: 1...100_000),
+            costAnomaly: try CostAnomalyConfiguration(environment: environment))
     }
 }
 

@@ -83,7 +83,7 @@ final class OutboxWorker: Service, Sendable {
     private func deliver(_ message: OutboxMessage) async {
         let outcome: Result<Void, DeliveryError>
         switch message.kind {
-        case OutboxMessage.Kind.budgetAlert.rawValue:
+        case OutboxMessage.Kind.budgetAlert.rawValue, OutboxMessage.Kind.operatorNotice.rawValue:
             outcome = await sendAlert(message)
         case OutboxMessage.Kind.planSync.rawValue:
             outcome = await syncPlan(message)
@@ -136,8 +136,12 @@ final class OutboxWorker: Service, Sendable {
         }
         let body: [UInt8]
         do {
-            let alert = try Self.decoder.decode(BudgetAlert.self, from: Foundation.Data(message.payload))
-            body = configuration.alertWebhookFormat == .slack ? try alert.slackJSON() : try alert.genericJSON()
+            if message.kind == OutboxMessage.Kind.operatorNotice.rawValue {
+                body = configuration.alertWebhookFormat == .slack ? try NoticeBody.slackJSON(fromGeneric: message.payload) : message.payload
+            } else {
+                let alert = try Self.decoder.decode(BudgetAlert.self, from: Foundation.Data(message.payload))
+                body = configuration.alertWebhookFormat == .slack ? try alert.slackJSON() : try alert.genericJSON()
+            }
         } catch {
             return .failure(DeliveryError(reason: "the stored alert does not decode", permanent: true))
         }

@@ -11,6 +11,8 @@ struct OutboxMessage: Sendable, Hashable {
         case budgetAlert = "budget.alert"
         /// A Stripe-driven plan change for the tenant registry; payload: ``PlanSync``.
         case planSync = "tenant.plan"
+        /// An ``OperatorNotice`` for the alert webhook; payload: the notice's generic JSON form.
+        case operatorNotice = "operator.notice"
     }
 
     var id: Int64
@@ -37,6 +39,18 @@ enum OutboxStore {
             INSERT INTO billing_outbox (kind, tenant_id, payload, created_at, next_attempt_at, attempts)
             VALUES (\(kind.rawValue), \(tenant), \(String(decoding: payload, as: UTF8.self)), \(now), \(now), 0)
             """)
+    }
+
+    /// Enqueues a message unless one with the same `dedupeKey` exists; returns whether it was stored.
+    static func enqueue(kind: OutboxMessage.Kind, tenant: String?, payload: [UInt8], dedupeKey: String, now: Int64,
+                        on conn: any Connection) throws -> Bool {
+        let rows = try conn.query("""
+            INSERT INTO billing_outbox (kind, tenant_id, payload, created_at, next_attempt_at, attempts, dedupe_key)
+            VALUES (\(kind.rawValue), \(tenant), \(String(decoding: payload, as: UTF8.self)), \(now), \(now), 0, \(dedupeKey))
+            ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+            RETURNING id
+            """)
+        return !rows.isEmpty
     }
 
     /// Claims up to `limit` due messages for `worker` until `now + lease`, counting the attempt.

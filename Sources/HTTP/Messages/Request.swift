@@ -52,7 +52,14 @@ public struct Request: Sendable {
     public var headers: RequestHeaders { RequestHeaders(storage: storage) }
 
     /// The body, after chunked decoding. Empty when the request has none.
-    public var body: [UInt8] { storage.body }
+    public var body: [UInt8] { storage.bodyStream == nil ? storage.body : [] }
+
+    /// The body as it arrives, for routes registered with ``RequestBodyMode/streamed``; for
+    /// other routes one chunk holding ``body``.
+    public var bodyChunks: RequestBodyChunks {
+        if let stream = storage.bodyStream { return RequestBodyChunks(source: .stream(stream)) }
+        return RequestBodyChunks(source: .buffered(storage.body))
+    }
 
     /// Whether the connection stays open after this request (RFC 9112 §9.3).
     public var keepAlive: Bool { storage.keepAlive }

@@ -19,7 +19,7 @@ public protocol AccessLogSink: AnyObject, Sendable {
 }
 
 /// Writes one access-log line per request to the access-log sink:
-/// `{"event":"api_request","path":…,"method":…,"status_code":…,"duration_ms":…,"tenant":…,"request_id":…,"trace_id":…}`.
+/// `{"event":"api_request","path":…,"method":…,"status_code":…,"duration_ms":…,"tenant":…,"request_id":…,"trace_id":…,"span_id":…}`.
 public struct AccessLogMiddleware: Middleware {
     let sink: any AccessLogSink
 
@@ -122,6 +122,12 @@ public final class StandardOutputAccessLog: AccessLogSink {
         append(#","trace_id":"#, to: &buffer)
         if let trace = context.traceID {
             JSONEscaping.appendString(trace, to: &buffer)
+        } else {
+            append("null", to: &buffer)
+        }
+        append(#","span_id":"#, to: &buffer)
+        if let span = context.spanID {
+            JSONEscaping.appendString(span, to: &buffer)
         } else {
             append("null", to: &buffer)
         }

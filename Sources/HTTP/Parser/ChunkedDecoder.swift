@@ -20,6 +20,8 @@ struct ChunkedDecoder {
     private var digits = 0
     private var overheadBytes = 0
     private var trailerCount = 0
+    /// Data bytes decoded so far; the body buffer may have been drained by a streaming consumer.
+    private var decodedBytes = 0
 
     enum Result { case needMore, done, failure(HTTPParseError) }
 
@@ -41,7 +43,7 @@ struct ChunkedDecoder {
                     continue
                 }
                 guard digits > 0 else { return (i, .failure(.invalidChunkSize)) }
-                if chunkSize > UInt64(maxBody - body.count) { return (i, .failure(.bodyTooLarge)) }
+                if chunkSize > UInt64(maxBody - decodedBytes) { return (i, .failure(.bodyTooLarge)) }
                 switch byte {
                 case 0x3B: phase = .extensions
                 case ByteClass.space, ByteClass.tab: phase = .sizeWhitespace
@@ -76,6 +78,7 @@ struct ChunkedDecoder {
                     let take = Int(Swift.min(chunkSize, UInt64(count - i)))
                     if take > 0 {
                         body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[i..<(i + take)]))
+                        decodedBytes += take
                         chunkSize -= UInt64(take)
                         i += take
                     }
@@ -84,6 +87,7 @@ struct ChunkedDecoder {
             case .data:
                 let take = Int(Swift.min(chunkSize, UInt64(count - i)))
                 body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[i..<(i + take)]))
+                decodedBytes += take
                 chunkSize -= UInt64(take)
                 i += take
                 if chunkSize == 0 { phase = .dataCR }

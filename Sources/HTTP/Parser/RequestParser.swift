@@ -56,11 +56,11 @@ struct RequestParser {
     }
 
     /// Accepts the body announced by the last head, reading at most `maxBytes`.
-    mutating func beginBody(storage: RequestStorage, maxBytes: Int) {
+    mutating func beginBody(storage: RequestStorage, maxBytes: Int, streamed: Bool = false) {
         if storage.isChunked {
             state = .chunkedBody(ChunkedDecoder(), maxBytes: maxBytes)
         } else {
-            storage.body.reserveCapacity(storage.contentLength)
+            if !streamed { storage.body.reserveCapacity(storage.contentLength) }
             state = .fixedBody(remaining: storage.contentLength)
         }
     }

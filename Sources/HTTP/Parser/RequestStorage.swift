@@ -65,6 +65,10 @@ final class RequestStorage: @unchecked Sendable {
     @exclusivity(unchecked) var keepAlive = true
     @exclusivity(unchecked) var expectsContinue = false
     @exclusivity(unchecked) var body: [UInt8] = []
+    /// Set before the request is published when its route streams the body: from then on the
+    /// loop keeps parsing into ``body`` and moves the bytes into the stream, so readers of the
+    /// published request use the stream, never ``body``.
+    @exclusivity(unchecked) var bodyStream: RequestBodyStream?
 
     init(capacity: Int = 1024) {
         headCapacity = capacity
@@ -96,6 +100,7 @@ final class RequestStorage: @unchecked Sendable {
         expectsContinue = false
         queryCount = -1
         if !body.isEmpty { body.removeAll(keepingCapacity: true) }
+        bodyStream = nil
     }
 
     @inline(__always) func bytes(_ start: Int, _ count: Int) -> UnsafeRawBufferPointer {

@@ -24,6 +24,8 @@ public struct RequestContext: Sendable {
     public var tenant: String?
     /// The W3C trace id of the request's span, once tracing set it; logged as `trace_id`.
     public var traceID: String?
+    /// The id of the request's server span, once tracing set it; logged as `span_id`.
+    public var spanID: String?
     /// The connected peer, or `nil` for a request that did not come from a socket.
     public let remoteAddress: SocketAddress?
     /// Monotonic nanoseconds when the request head was complete.

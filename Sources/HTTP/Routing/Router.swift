@@ -106,11 +106,13 @@ public final class Router: Sendable {
     }
 
     /// Registers an async handler for any method. `maxBodyBytes` overrides the server's body limit
-    /// for this route (checked before the body is read).
+    /// for this route (checked before the body is read); `body: .streamed` hands the body to the
+    /// handler as it arrives (``Request/bodyChunks``).
     @discardableResult
-    public func on(_ method: HTTPRequest.Method, _ path: String, maxBodyBytes: Int? = nil,
+    public func on(_ method: HTTPRequest.Method, _ path: String, maxBodyBytes: Int? = nil, body: RequestBodyMode = .buffered,
                    _ handler: @escaping AsyncHandler<RequestContext>) -> Router {
-        add(Route(method: method, template: RoutePath.join("", path), handler: .async(handler), maxBodyBytes: maxBodyBytes))
+        add(Route(method: method, template: RoutePath.join("", path), handler: .async(handler), maxBodyBytes: maxBodyBytes,
+                  bodyMode: body))
         return self
     }
 
@@ -235,13 +237,16 @@ final class Route: Sendable {
     let template: String
     let handler: RouteHandler
     let maxBodyBytes: Int?
+    let bodyMode: RequestBodyMode
     let parameterNames: [String]
 
-    init(method: HTTPRequest.Method, template: String, handler: RouteHandler, maxBodyBytes: Int?) {
+    init(method: HTTPRequest.Method, template: String, handler: RouteHandler, maxBodyBytes: Int?,
+         bodyMode: RequestBodyMode = .buffered) {
         self.method = method
         self.template = template
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
+        self.bodyMode = bodyMode
         self.parameterNames = RoutePath.segments(template).compactMap(\.parameter)
     }
 

@@ -45,6 +45,8 @@ final class Connection {
     @exclusivity(unchecked) var storage = RequestStorage()
     /// The route found for the head whose body is being read.
     @exclusivity(unchecked) var pendingMatch = RouteMatch.notFound
+    /// The body of the last dispatched request while it is still arriving, when its route streams it.
+    @exclusivity(unchecked) var bodyStream: RequestBodyStream?
 
     /// Sequence numbers of requests handed to handlers, and of the next response to write.
     @exclusivity(unchecked) var nextSequence: UInt32 = 0

@@ -253,6 +253,7 @@ final class EventLoop {
 
     @inline(__always) private func isBackpressured(_ connection: Connection) -> Bool {
         connection.inFlight >= core.configuration.maxPipelinedRequests || connection.output.readableCount > core.highWater
+            || (connection.bodyStream?.isSaturated() ?? false)
     }
 
     private func readInput(_ connection: Connection) {
@@ -309,6 +310,12 @@ final class EventLoop {
             }
             let (consumed, event) = connection.parser.parse(connection.input.readable, into: connection.storage)
             connection.input.consume(consumed)
+            if let stream = connection.bodyStream, !connection.storage.body.isEmpty {
+                stream.push(connection.storage.body)
+                connection.storage.body = []
+                // A streamed body times out when it stalls, not when it is long.
+                if connection.phase == .body { connection.deadline = now + core.bodyTimeout }
+            }
             switch event {
             case .needMore:
                 return
@@ -317,7 +324,12 @@ final class EventLoop {
             case .complete:
                 let match = connection.pendingMatch
                 connection.pendingMatch = .notFound
-                dispatch(connection, match)
+                if let stream = connection.bodyStream {
+                    connection.bodyStream = nil
+                    stream.finish()
+                } else {
+                    dispatch(connection, match)
+                }
             case .failure(let error):
                 reject(connection, error)
                 return
@@ -330,6 +342,10 @@ final class EventLoop {
         connection.acceptingRequests = false
         // A request cut off mid-way can never complete.
         if !connection.parser.isIdle { connection.parser.fail() }
+        if let stream = connection.bodyStream {
+            connection.bodyStream = nil
+            stream.fail(.cutOff)
+        }
         if connection.inFlight == 0, connection.output.isEmpty { close(connection) }
     }
 
@@ -359,6 +375,17 @@ final class EventLoop {
             // With earlier responses still pending, a 100 now would overtake them; the client
             // sends the body anyway after its own wait (RFC 9110 §10.1.1).
             if connection.inFlight == 0 { ResponseWriter.writeContinue(into: &connection.output) }
+        }
+        if let route = match.route, route.bodyMode == .streamed {
+            // The handler runs now and reads the body as it arrives (RequestBodyStream).
+            let id = connection.id
+            let mailbox = self.mailbox
+            let stream = RequestBodyStream { mailbox.post(.resumeInput(id)) }
+            storage.bodyStream = stream
+            connection.parser.beginBody(storage: storage, maxBytes: limit, streamed: true)
+            connection.bodyStream = stream
+            dispatch(connection, match)
+            return
         }
         connection.pendingMatch = match
         connection.parser.beginBody(storage: storage, maxBytes: limit)
@@ -410,6 +437,12 @@ final class EventLoop {
         connection.parser.fail()
         connection.acceptingRequests = false
         connection.pendingMatch = .notFound
+        if let stream = connection.bodyStream {
+            // The handler already runs: it answers once its read of the body throws.
+            connection.bodyStream = nil
+            stream.fail(.from(error))
+            return
+        }
         let requestID = RequestIDGenerator.next()
         let sequence = connection.nextSequence
         connection.nextSequence &+= 1
@@ -478,6 +511,11 @@ final class EventLoop {
                 guard let connection = lookup(id), !connection.slots.isEmpty,
                       case .pending(let meta, _) = connection.slots[connection.slotIndex(sequence)]
                 else { continue }
+                if let stream = connection.bodyStream, sequence == connection.nextSequence &- 1 {
+                    // Answered before reading all of its body: the rest is read and dropped, so
+                    // the connection can carry the next request.
+                    stream.abandon()
+                }
                 complete(connection, sequence, response, requestID, meta)
                 markDirty(connection)
             case .streamChunk(let id, let sequence, let bytes, let written):
@@ -509,6 +547,9 @@ final class EventLoop {
                 connection.writeSequence &+= 1
                 if meta.close || meta.http10 { connection.acceptingRequests = false }
                 advance(connection)
+                markDirty(connection)
+            case .resumeInput(let id):
+                guard let connection = lookup(id) else { continue }
                 markDirty(connection)
             case .shutdown(let deadline):
                 beginShutdown(deadline: deadline)
@@ -601,6 +642,10 @@ final class EventLoop {
     private func close(_ connection: Connection) {
         guard !connection.isClosed else { return }
         connection.isClosed = true
+        if let stream = connection.bodyStream {
+            connection.bodyStream = nil
+            stream.fail(.cutOff)
+        }
         for index in connection.slots.indices {
             switch connection.slots[index] {
             case .pending(_, let task), .streaming(_, let task): task?.cancel()
@@ -632,7 +677,8 @@ final class EventLoop {
         if connection.parser.isReadingHead || (connection.parser.isIdle && !connection.input.isEmpty && connection.acceptingRequests) {
             phase = .header
         } else if connection.parser.isReadingBody {
-            phase = .body
+            // Waiting on a slow streaming handler is not the client's delay.
+            phase = connection.bodyStream != nil && connection.blocked ? .busy : .body
         } else if connection.inFlight > 0 {
             phase = .busy
         } else if !connection.output.isEmpty {
@@ -660,7 +706,7 @@ final class EventLoop {
             switch connection.phase {
             case .header, .body:
                 // RFC 9110 §15.5.9: 408 tells the client the server gave up waiting.
-                if connection.inFlight == 0 {
+                if connection.inFlight == 0 || connection.bodyStream != nil {
                     reject(connection, .requestTimeout)
                     flush(connection)
                 } else {

@@ -20,6 +20,8 @@ enum LoopMessage: Sendable {
     /// The end of a streamed response; `failed` closes the connection without the last chunk so
     /// the client sees the body as incomplete (RFC 9112 §7.1).
     case streamEnd(ConnectionID, sequence: UInt32, failed: Bool)
+    /// A streamed request body's consumer caught up: read the connection again.
+    case resumeInput(ConnectionID)
     /// Stop accepting, finish in-flight requests until `deadline` (monotonic ns), then exit.
     case shutdown(deadline: UInt64)
 }

@@ -38,7 +38,7 @@ public struct SecuredRoutes: Sendable {
     @discardableResult
     public func on(
         _ method: HTTPRequest.Method, _ path: String, requires permission: Permission,
-        tenant selector: TenantSelector = .pathTenant, maxBodyBytes: Int? = nil,
+        tenant selector: TenantSelector = .pathTenant, maxBodyBytes: Int? = nil, body: RequestBodyMode = .buffered,
         _ handler: @escaping AsyncHandler<TenantContext>
     ) -> SecuredRoutes {
         let template = RoutePath.join(prefix, path)
@@ -46,7 +46,7 @@ public struct SecuredRoutes: Sendable {
             precondition(RoutePath.segments(template).contains(.parameter(name)), "route \(template) has no {\(name)} for its tenant")
         }
         let resolver = self.resolver
-        register(method, template, access: .tenant(permission, selector), maxBodyBytes: maxBodyBytes) { request, context in
+        register(method, template, access: .tenant(permission, selector), maxBodyBytes: maxBodyBytes, body: body) { request, context in
             var tenantContext = try await resolver.resolve(request, context: &context, permission: permission, selector: selector)
             defer { context = tenantContext.requestContext }
             return try await handler(request, &tenantContext)
@@ -133,9 +133,9 @@ public struct SecuredRoutes: Sendable {
 
     private func register(
         _ method: HTTPRequest.Method, _ template: String, access: RouteAccess, maxBodyBytes: Int?,
-        _ handler: @escaping AsyncHandler<RequestContext>
+        body: RequestBodyMode = .buffered, _ handler: @escaping AsyncHandler<RequestContext>
     ) {
-        router.on(method, template, maxBodyBytes: maxBodyBytes, handler)
+        router.on(method, template, maxBodyBytes: maxBodyBytes, body: body, handler)
         resolver.declare(RouteDeclaration(method: method, template: template, access: access))
     }
 }

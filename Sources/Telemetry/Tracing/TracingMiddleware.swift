@@ -43,6 +43,7 @@ public struct TracingMiddleware: Middleware {
                                     function: #function, file: #fileID, line: #line)
         context[RequestSpanKey.self] = span
         context.traceID = span.traceContext.traceID.description
+        context.spanID = span.traceContext.spanID.description
         return nil
     }
 

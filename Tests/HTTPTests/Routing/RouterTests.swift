@@ -298,6 +298,7 @@ struct RouterTests {
         router.get("/tenants/{tenant}/usage") { _, context in
             context.tenant = try context.parameters.require("tenant")
             context.traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+            context.spanID = "00f067aa0ba902b7"
             return .text("ok")
         }
         _ = await router.respond(to: try request(.get, "/tenants/acme/usage?secret=1"))
@@ -313,10 +314,12 @@ struct RouterTests {
         #expect(first["tenant"] as? String == "acme")
         #expect((first["request_id"] as? String)?.count == 13)
         #expect(first["trace_id"] as? String == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(first["span_id"] as? String == "00f067aa0ba902b7")
         let second = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
         #expect(second["status_code"] as? Int == 404)
         #expect(second["tenant"] is NSNull)
         #expect(second["trace_id"] is NSNull)
+        #expect(second["span_id"] is NSNull)
         #expect(second["request_id"] as? String == "given-id")
     }
 
