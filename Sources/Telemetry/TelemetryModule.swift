@@ -6,6 +6,7 @@ public import HTTP
 public import Logging
 public import ServiceLifecycle
 import Foundation
+import Instrumentation
 import Synchronization
 
 /// The Telemetry module's entry point, built once by the `atlas` composition root from the
@@ -30,6 +31,8 @@ public final class TelemetryModule: Sendable {
     public let tracer: AtlasTracer?
     /// The OTLP span exporter service, when tracing is on.
     public let traceExporter: OTLPTraceExporter?
+    /// The exporter of AI spans (`ai.*`) to `ATLAS_AI_OTLP_ENDPOINT`, when that is set.
+    public let aiTraceExporter: OTLPTraceExporter?
     /// The OTLP metrics exporter service, when `ATLAS_OTLP_ENDPOINT` is set with the protobuf protocol.
     public let metricsExporter: OTLPMetricsExporter?
     let metricsToken: String?
@@ -37,29 +40,62 @@ public final class TelemetryModule: Sendable {
 
     public init(environment: EnvironmentReader = EnvironmentReader(), logger: Logger = Logger(label: "atlas.telemetry"),
                 queueCapacity: Int = 2048) throws {
-        registry = MetricsRegistry()
+        let registry = MetricsRegistry()
+        self.registry = registry
         red = HTTPREDMetrics(registry: registry)
         metricsToken = environment.raw("ATLAS_METRICS_TOKEN")
         let encoding = try environment.choice("ATLAS_OTLP_PROTOCOL", default: OTLPProtocol.protobuf)
-        if let raw = environment.raw("ATLAS_OTLP_ENDPOINT"), !raw.isEmpty {
-            guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-                  url.host != nil else {
-                throw ConfigurationError(variable: "ATLAS_OTLP_ENDPOINT", reason: "expected an http(s) base URL, got \(raw)")
-            }
+        let endpoint = try Self.endpoint(environment, "ATLAS_OTLP_ENDPOINT")
+        let aiEndpoint = try Self.endpoint(environment, "ATLAS_AI_OTLP_ENDPOINT")
+        if endpoint != nil || aiEndpoint != nil {
             let queue = SpanQueue(capacity: queueCapacity)
-            tracer = AtlasTracer(queue: queue)
-            traceExporter = OTLPTraceExporter(endpoint: url, encoding: encoding, queue: queue, logger: logger)
-            metricsExporter = encoding == .protobuf ? OTLPMetricsExporter(endpoint: url, registry: registry, logger: logger) : nil
+            let aiQueue = aiEndpoint.map { _ in SpanQueue(capacity: queueCapacity) }
+            tracer = AtlasTracer(queue: queue, aiQueue: aiQueue, keepsOtherSpans: endpoint != nil)
+            // Without a general endpoint, only AI spans leave the process; the rest still carry
+            // trace context (the access log's trace_id, outgoing traceparent) and are dropped.
+            traceExporter = endpoint.map { OTLPTraceExporter(endpoint: $0, encoding: encoding, queue: queue, logger: logger) }
+            if let aiEndpoint, let aiQueue {
+                aiTraceExporter = OTLPTraceExporter(endpoint: aiEndpoint, encoding: encoding, queue: aiQueue, logger: logger)
+            } else {
+                aiTraceExporter = nil
+            }
+            metricsExporter = encoding == .protobuf
+                ? endpoint.map { OTLPMetricsExporter(endpoint: $0, registry: registry, logger: logger) } : nil
         } else {
             tracer = nil
             traceExporter = nil
+            aiTraceExporter = nil
             metricsExporter = nil
         }
-        if let queue = tracer?.queue {
+        if let tracer {
+            let queues = [tracer.queue] + (tracer.aiQueue.map { [$0] } ?? [])
             contribute {
-                [ContributedSample(name: "atlas_trace_spans_dropped_total", value: Double(queue.dropped)),
-                 ContributedSample(name: "atlas_trace_spans_queued", value: Double(queue.count))]
+                [ContributedSample(name: "atlas_trace_spans_dropped_total", value: Double(queues.map(\.dropped).reduce(0, +))),
+                 ContributedSample(name: "atlas_trace_spans_queued", value: Double(queues.map(\.count).reduce(0, +)))]
             }
+        }
+    }
+
+    private static func endpoint(_ environment: EnvironmentReader, _ name: String) throws -> URL? {
+        guard let raw = environment.raw(name), !raw.isEmpty else { return nil }
+        guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              url.host != nil else {
+            throw ConfigurationError(variable: name, reason: "expected an http(s) base URL, got \(raw)")
+        }
+        return url
+    }
+
+    private static let globalTracerInstalled = Mutex(false)
+
+    /// Makes this module's tracer the process-wide one, so `withSpan` anywhere (graph nodes,
+    /// LLM calls, storage) records into it. swift-distributed-tracing allows one bootstrap per
+    /// process: later calls (tests building several applications) keep the first.
+    public func installGlobalTracer() {
+        guard let tracer else { return }
+        Self.globalTracerInstalled.withLock { installed in
+            guard !installed else { return }
+            installed = true
+            InstrumentationSystem.bootstrap(tracer)
         }
     }
 
@@ -71,6 +107,7 @@ public final class TelemetryModule: Sendable {
     public var services: [any Service] {
         var services: [any Service] = []
         if let traceExporter { services.append(traceExporter) }
+        if let aiTraceExporter { services.append(aiTraceExporter) }
         if let metricsExporter { services.append(metricsExporter) }
         return services
     }

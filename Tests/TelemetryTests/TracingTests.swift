@@ -152,6 +152,52 @@ final class Collector: Sendable {
         #expect(spans.allSatisfy { $0.ordered })
     }
 
+    @Test func aiSpansGoToTheirOwnCollector_WhenATLAS_AI_OTLP_ENDPOINTIsSet() async throws {
+        let general = Collector()
+        let ai = Collector()
+        let generalURL = try await general.start()
+        let aiURL = try await ai.start()
+        defer { general.stop(); ai.stop() }
+        let telemetry = try TelemetryModule(environment: EnvironmentReader([
+            "ATLAS_OTLP_ENDPOINT": generalURL.absoluteString, "ATLAS_AI_OTLP_ENDPOINT": aiURL.absoluteString]))
+        let tracer = try #require(telemetry.tracer)
+        let router = Router()
+        telemetry.installMiddleware(on: router)
+        _ = router.get("/ask") { _, context in
+            tracer.withSpan("ai.llm.call", context: context.instrumentationContext, ofKind: .client) { _ in }
+            return Response.text("ok")
+        }
+        _ = await router.respond(to: try Request(method: .get, target: "/ask"))
+        await telemetry.traceExporter!.flush()
+        await telemetry.aiTraceExporter!.flush()
+        let generalSpans = try general.decoded()
+        let aiSpans = try ai.decoded()
+        #expect(generalSpans.map(\.name) == ["GET /ask"])
+        #expect(aiSpans.map(\.name) == ["ai.llm.call"])
+        // One trace across both collectors: the AI span is the request span's child.
+        #expect(aiSpans.first?.parentID == generalSpans.first?.spanID)
+        #expect(aiSpans.first?.traceID == generalSpans.first?.traceID)
+    }
+
+    @Test func onlyAISpansLeave_WhenOnlyTheAIEndpointIsSet() async throws {
+        let ai = Collector()
+        let aiURL = try await ai.start()
+        defer { ai.stop() }
+        let telemetry = try TelemetryModule(environment: EnvironmentReader(["ATLAS_AI_OTLP_ENDPOINT": aiURL.absoluteString]))
+        let tracer = try #require(telemetry.tracer)
+        #expect(telemetry.traceExporter == nil)
+        let router = Router()
+        telemetry.installMiddleware(on: router)
+        _ = router.get("/ask") { _, context in
+            tracer.withSpan("ai.graph.node", context: context.instrumentationContext) { _ in }
+            return Response.text("ok")
+        }
+        _ = await router.respond(to: try Request(method: .get, target: "/ask"))
+        await telemetry.aiTraceExporter!.flush()
+        #expect(try ai.decoded().map(\.name) == ["ai.graph.node"])
+        #expect(tracer.queue.count == 0 && tracer.queue.dropped == 0)
+    }
+
     @Test func accessLogSeesTraceAndSpanID_OfTheRequestSpan() async throws {
         final class Sink: AccessLogSink {
             let traceIDs = Mutex<[String?]>([])

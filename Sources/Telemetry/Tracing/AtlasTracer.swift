@@ -34,9 +34,22 @@ public final class AtlasTracer: Tracer {
 
     /// Where finished spans go.
     public let queue: SpanQueue
+    /// Where finished AI spans (operation names starting `ai.`) go when they have a collector of
+    /// their own (`ATLAS_AI_OTLP_ENDPOINT`).
+    public let aiQueue: SpanQueue?
+    /// False when only AI spans have a collector: other spans carry trace context but are not kept.
+    let keepsOtherSpans: Bool
 
-    public init(queue: SpanQueue) {
+    public init(queue: SpanQueue, aiQueue: SpanQueue? = nil, keepsOtherSpans: Bool = true) {
         self.queue = queue
+        self.aiQueue = aiQueue
+        self.keepsOtherSpans = keepsOtherSpans
+    }
+
+    /// The queue a span of this name is exported from; `nil` when it is not exported.
+    func queue(forOperation name: String) -> SpanQueue? {
+        if let aiQueue, name.hasPrefix("ai.") { return aiQueue }
+        return keepsOtherSpans ? queue : nil
     }
 
     public func startSpan<Instant: TracerInstant>(
@@ -49,7 +62,7 @@ public final class AtlasTracer: Tracer {
                                flags: parent?.flags ?? .sampled, state: parent?.state ?? TraceState())
         spanContext.traceContext = own
         return AtlasSpan(name: operationName, kind: kind, context: spanContext, parentSpanID: parent?.spanID,
-                         startNanos: instant().nanosecondsSinceEpoch, queue: queue)
+                         startNanos: instant().nanosecondsSinceEpoch, queue: queue(forOperation: operationName))
     }
 
     public func forceFlush() {}
@@ -81,7 +94,7 @@ public final class AtlasSpan: Tracing.Span {
     let kind: SpanKind
     let parentSpanID: SpanID?
     let startNanos: UInt64
-    private let queue: SpanQueue
+    private let queue: SpanQueue?
 
     private struct State {
         var name: String
@@ -93,7 +106,7 @@ public final class AtlasSpan: Tracing.Span {
     private let state: Mutex<State>
 
     init(name: String, kind: SpanKind, context: InstrumentationContext, parentSpanID: SpanID?,
-         startNanos: UInt64, queue: SpanQueue) {
+         startNanos: UInt64, queue: SpanQueue?) {
         self.kind = kind
         self.context = context
         self.parentSpanID = parentSpanID
@@ -154,6 +167,6 @@ public final class AtlasSpan: Tracing.Span {
                 statusCode: state.status.map { $0.code == .ok ? 1 : 2 } ?? 0,
                 statusMessage: state.status?.message ?? "")
         }
-        if let finished { queue.enqueue(finished) }
+        if let finished { queue?.enqueue(finished) }
     }
 }

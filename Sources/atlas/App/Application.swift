@@ -87,6 +87,7 @@ struct Application: Sendable {
         let router = Router()
         router.useStandardMiddleware(configuration: http, metrics: telemetry.metricsRecorder)
         telemetry.installMiddleware(on: router)
+        telemetry.installGlobalTracer()
         let moduleServices = try await mountRoutes(on: router, database: database, telemetry: telemetry)
 
         let server = HTTPServer(router: router, configuration: http, logger: logger) { [logger, configuration] port in
