@@ -34,8 +34,8 @@ public final class AtlasTracer: Tracer {
 
     /// Where finished spans go.
     public let queue: SpanQueue
-    /// Where finished AI spans (operation names starting `ai.`) go when they have a collector of
-    /// their own (`ATLAS_AI_OTLP_ENDPOINT`).
+    /// Where finished AI spans (operation names starting `ai.`, `graph.` or `llm.`) go when they
+    /// have a collector of their own (`ATLAS_AI_OTLP_ENDPOINT`).
     public let aiQueue: SpanQueue?
     /// False when only AI spans have a collector: other spans carry trace context but are not kept.
     let keepsOtherSpans: Bool
@@ -46,9 +46,12 @@ public final class AtlasTracer: Tracer {
         self.keepsOtherSpans = keepsOtherSpans
     }
 
+    /// Operation-name prefixes of the AI module's spans: agent runs, graph nodes, model calls.
+    public static let aiPrefixes = ["ai.", "graph.", "llm."]
+
     /// The queue a span of this name is exported from; `nil` when it is not exported.
     func queue(forOperation name: String) -> SpanQueue? {
-        if let aiQueue, name.hasPrefix("ai.") { return aiQueue }
+        if let aiQueue, Self.aiPrefixes.contains(where: name.hasPrefix) { return aiQueue }
         return keepsOtherSpans ? queue : nil
     }
 
