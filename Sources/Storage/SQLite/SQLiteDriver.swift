@@ -5,8 +5,8 @@ import CSQLite
 import Dispatch
 
 /// One SQLite connection (`sqlite3*`) with its prepared-statement cache. Opened in multi-thread
-/// mode (`SQLITE_OPEN_NOMUTEX`, sqlite.org/threadsafe.html): safe because its ``SerialWorker``
-/// never runs two calls at once.
+/// mode (`SQLITE_OPEN_NOMUTEX`, sqlite.org/threadsafe.html): safe because one thread at a time
+/// uses it — its ``SerialWorker``, or (readers) the one caller the pool lent it to.
 final class SQLiteDriver: Driver {
     enum Role { case writer, reader, memory }
 
