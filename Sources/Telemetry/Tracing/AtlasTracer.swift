@@ -61,7 +61,8 @@ public final class AtlasTracer: Tracer {
     ) -> AtlasSpan {
         var spanContext = context()
         let parent = spanContext.traceContext
-        let own = TraceContext(traceID: parent?.traceID ?? TraceID.random(), spanID: SpanID.random(),
+        var ids = SpanIDGenerator()
+        let own = TraceContext(traceID: parent?.traceID ?? TraceID.random(using: &ids), spanID: SpanID.random(using: &ids),
                                flags: parent?.flags ?? .sampled, state: parent?.state ?? TraceState())
         spanContext.traceContext = own
         return AtlasSpan(name: operationName, kind: kind, context: spanContext, parentSpanID: parent?.spanID,
@@ -105,6 +106,9 @@ public final class AtlasSpan: Tracing.Span {
         var events: [FinishedSpan.Event] = []
         var status: SpanStatus?
         var ended = false
+        /// Attributes set without going through `SpanAttributes` (a dictionary): the request span's
+        /// fixed set, written once per request.
+        var direct: [(key: String, value: OTLPValue)] = []
     }
     private let state: Mutex<State>
 
@@ -132,6 +136,12 @@ public final class AtlasSpan: Tracing.Span {
     }
 
     public var isRecording: Bool { state.withLock { !$0.ended } }
+
+    /// Adds attributes in the exported form directly; a key also set through ``attributes`` is
+    /// exported once, with the value given here.
+    func addDirectAttributes(_ pairs: [(key: String, value: OTLPValue)]) {
+        state.withLock { if !$0.ended { $0.direct.append(contentsOf: pairs) } }
+    }
 
     public func setStatus(_ status: SpanStatus) {
         state.withLock { state in
@@ -166,10 +176,17 @@ public final class AtlasSpan: Tracing.Span {
                 traceID: trace.traceID, spanID: trace.spanID, parentSpanID: parentSpanID,
                 traceState: trace.traceStateHeaderValue ?? "", name: state.name, kind: kind,
                 startNanos: startNanos, endNanos: max(endNanos, startNanos),
-                attributes: OTLPValue.attributes(state.attributes), events: state.events,
+                attributes: Self.merge(OTLPValue.attributes(state.attributes), state.direct), events: state.events,
                 statusCode: state.status.map { $0.code == .ok ? 1 : 2 } ?? 0,
                 statusMessage: state.status?.message ?? "")
         }
         if let finished { queue?.enqueue(finished) }
+    }
+
+    private static func merge(_ attributes: [(key: String, value: OTLPValue)],
+                              _ direct: [(key: String, value: OTLPValue)]) -> [(key: String, value: OTLPValue)] {
+        guard !direct.isEmpty else { return attributes }
+        let overridden = Set(direct.map(\.key))
+        return (attributes.filter { !overridden.contains($0.key) } + direct).sorted { $0.key < $1.key }
     }
 }

@@ -49,14 +49,16 @@ public struct TracingMiddleware: Middleware {
 
     public func after(_ request: Request, context: RequestContext, response: inout Response) {
         guard let span = context[RequestSpanKey.self] else { return }
-        var attributes = span.attributes
-        attributes["http.request.method"] = request.method.rawValue
-        if let route = context.route { attributes["http.route"] = route }
-        attributes["url.path"] = request.path
-        attributes["http.response.status_code"] = Int64(response.status.code)
-        if let tenant = context.tenant { attributes["atlas.tenant"] = tenant }
-        if let requestID = context.requestID { attributes["atlas.request_id"] = requestID }
-        span.attributes = attributes
+        var attributes: [(key: String, value: OTLPValue)] = [
+            ("http.request.method", .string(request.method.rawValue)),
+            ("url.path", .string(request.path)),
+            ("http.response.status_code", .int(Int64(response.status.code))),
+        ]
+        attributes.reserveCapacity(6)
+        if let route = context.route { attributes.append(("http.route", .string(route))) }
+        if let tenant = context.tenant { attributes.append(("atlas.tenant", .string(tenant))) }
+        if let requestID = context.requestID { attributes.append(("atlas.request_id", .string(requestID))) }
+        span.addDirectAttributes(attributes)
         if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
         span.end(at: DefaultTracerClock.now)
     }

@@ -1,0 +1,23 @@
+// Atlas — Telemetry
+// SPDX-License-Identifier: Apache-2.0
+
+import Synchronization
+
+/// Trace and span ids for every request without a system call each: SplitMix64 (Steele, Lea and
+/// Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014) over one shared atomic
+/// counter seeded from the system's generator at start. Ids must be unique and unpredictable
+/// enough to not collide across services (w3.org/TR/trace-context-2/#randomness-of-trace-id),
+/// not secret; `getrandom` for each id cost a tenth of a traced request's time.
+struct SpanIDGenerator: RandomNumberGenerator {
+    private static let state = Atomic<UInt64>({
+        var system = SystemRandomNumberGenerator()
+        return system.next()
+    }())
+
+    mutating func next() -> UInt64 {
+        var z = Self.state.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
