@@ -10,7 +10,8 @@ import Instrumentation
 import Synchronization
 
 /// The Telemetry module's entry point, built once by the `atlas` composition root from the
-/// environment (SPEC §2): `ATLAS_OTLP_ENDPOINT`, `ATLAS_OTLP_PROTOCOL`, `ATLAS_METRICS_TOKEN`.
+/// environment (SPEC §2): `ATLAS_OTLP_ENDPOINT`, `ATLAS_AI_OTLP_ENDPOINT`, `ATLAS_OTLP_PROTOCOL`,
+/// `ATLAS_OTLP_SAMPLE_RATIO`, `ATLAS_METRICS_TOKEN`.
 ///
 /// ```swift
 /// let telemetry = try TelemetryModule(environment: environment, logger: logger)
@@ -50,7 +51,8 @@ public final class TelemetryModule: Sendable {
         if endpoint != nil || aiEndpoint != nil {
             let queue = SpanQueue(capacity: queueCapacity)
             let aiQueue = aiEndpoint.map { _ in SpanQueue(capacity: queueCapacity) }
-            tracer = AtlasTracer(queue: queue, aiQueue: aiQueue, keepsOtherSpans: endpoint != nil)
+            tracer = AtlasTracer(queue: queue, aiQueue: aiQueue, keepsOtherSpans: endpoint != nil,
+                                 sampleRatio: try environment.double("ATLAS_OTLP_SAMPLE_RATIO", default: 1, in: 0...1))
             // Without a general endpoint, only AI spans leave the process; the rest still carry
             // trace context (the access log's trace_id, outgoing traceparent) and are dropped.
             traceExporter = endpoint.map { OTLPTraceExporter(endpoint: $0, encoding: encoding, queue: queue, logger: logger) }

@@ -198,6 +198,41 @@ final class Collector: Sendable {
         #expect(tracer.queue.count == 0 && tracer.queue.dropped == 0)
     }
 
+    @Test func sampleRatioZero_RecordsNothingNew_ButFollowsASampledCaller() async throws {
+        let collector = Collector()
+        let endpoint = try await collector.start()
+        defer { collector.stop() }
+        let telemetry = try TelemetryModule(environment: EnvironmentReader([
+            "ATLAS_OTLP_ENDPOINT": endpoint.absoluteString, "ATLAS_OTLP_SAMPLE_RATIO": "0"]))
+        let router = appRouter(telemetry)
+        // A new trace is not sampled: ids exist (logs, propagation), nothing is exported.
+        _ = await router.respond(to: try Request(method: .get, target: "/tenants/acme/report"))
+        #expect(telemetry.tracer!.queue.count == 0)
+        // A caller that sampled its trace gets the whole trace recorded.
+        _ = await router.respond(to: try Request(
+            method: .get, target: "/tenants/acme/report",
+            headers: [HTTPField.Name("traceparent")!: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]))
+        await telemetry.traceExporter!.flush()
+        let spans = try collector.decoded()
+        #expect(spans.count == 3)
+        #expect(Set(spans.map(\.traceID)) == ["4bf92f3577b34da6a3ce929d0e0e4736"])
+        #expect(throws: ConfigurationError.self) {
+            try TelemetryModule(environment: EnvironmentReader(["ATLAS_OTLP_ENDPOINT": "http://x:4318", "ATLAS_OTLP_SAMPLE_RATIO": "2"]))
+        }
+    }
+
+    @Test func unsampledSpanPropagatesFlagsZero() throws {
+        let tracer = AtlasTracer(queue: SpanQueue(capacity: 4), sampleRatio: 0)
+        let span = tracer.startSpan("llm.call", context: .topLevel, ofKind: .client, at: DefaultTracerClock.now,
+                                    function: #function, file: #fileID, line: #line)
+        var headers: [String: String] = [:]
+        tracer.inject(span.context, into: &headers, using: DictionaryInjector())
+        #expect(try #require(headers["traceparent"]).hasSuffix("-00"))
+        #expect(!span.isRecording)
+        span.end()
+        #expect(tracer.queue.count == 0)
+    }
+
     @Test func accessLogSeesTraceAndSpanID_OfTheRequestSpan() async throws {
         final class Sink: AccessLogSink {
             let traceIDs = Mutex<[String?]>([])

@@ -4,9 +4,9 @@
 #
 # Usage: bench/telemetry/tracing-overhead.sh [--duration S] [--rounds R] [--connections C]
 #
-# What tracing costs: two `atlas serve` on one machine, one with tracing off, one exporting every
+# What tracing costs: three `atlas serve` on one machine, one with tracing off, one exporting every
 # span (and metrics) over OTLP/HTTP protobuf to a local collector stand-in that accepts and counts
-# what it receives. Rounds interleave the servers; each round measures
+# what it receives, one sampling 10% of traces (ATLAS_OTLP_SAMPLE_RATIO=0.1) to the same collector. Rounds interleave the servers; each round measures
 #   health  GET /health/live
 #   jwt     GET /tenants/current with a bearer JWT
 # and prints median req/s, p50, p99, server CPU per request, and the traced/untraced ratio (goal:
@@ -57,17 +57,23 @@ start_atlas() {
 }
 start_atlas plain; PLAIN_PID=$STARTED_PID; PLAIN_PORT=$STARTED_PORT
 start_atlas traced ATLAS_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT"; TRACED_PID=$STARTED_PID; TRACED_PORT=$STARTED_PORT
+start_atlas sampled ATLAS_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT" ATLAS_OTLP_SAMPLE_RATIO=0.1
+SAMPLED_PID=$STARTED_PID; SAMPLED_PORT=$STARTED_PORT
 wait_for "http://127.0.0.1:$PLAIN_PORT/health/live"
 wait_for "http://127.0.0.1:$TRACED_PORT/health/live"
+wait_for "http://127.0.0.1:$SAMPLED_PORT/health/live"
 PLAIN_JWT="$(login "http://127.0.0.1:$PLAIN_PORT")"
 TRACED_JWT="$(login "http://127.0.0.1:$TRACED_PORT")"
+SAMPLED_JWT="$(login "http://127.0.0.1:$SAMPLED_PORT")"
 
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS" >&2
   measure health-off "$PLAIN_PID" "http://127.0.0.1:$PLAIN_PORT/health/live" ""
   measure health-on "$TRACED_PID" "http://127.0.0.1:$TRACED_PORT/health/live" ""
+  measure health-10pct "$SAMPLED_PID" "http://127.0.0.1:$SAMPLED_PORT/health/live" ""
   measure jwt-off "$PLAIN_PID" "http://127.0.0.1:$PLAIN_PORT/tenants/current" "Authorization: Bearer $PLAIN_JWT"
   measure jwt-on "$TRACED_PID" "http://127.0.0.1:$TRACED_PORT/tenants/current" "Authorization: Bearer $TRACED_JWT"
+  measure jwt-10pct "$SAMPLED_PID" "http://127.0.0.1:$SAMPLED_PORT/tenants/current" "Authorization: Bearer $SAMPLED_JWT"
 done
 sleep 6  # one export interval, so the collector has seen the last batches
 echo "collector: $(cat "$WORK/collector.txt" 2>/dev/null || echo nothing received)"
@@ -75,5 +81,6 @@ curl -fsS "http://127.0.0.1:$TRACED_PORT/metrics" -H "Authorization: Bearer $TRA
 
 report <<'PY'
 for name in ("health", "jwt"):
-    print(f"- {name}: tracing on keeps {summary[name + '-on'] / summary[name + '-off'] * 100:.0f}% of the rate with tracing off")
+    print(f"- {name}: tracing every request keeps {summary[name + '-on'] / summary[name + '-off'] * 100:.0f}% of the rate with tracing off; "
+          f"sampling 10% keeps {summary[name + '-10pct'] / summary[name + '-off'] * 100:.0f}%")
 PY

@@ -40,10 +40,19 @@ public final class AtlasTracer: Tracer {
     /// False when only AI spans have a collector: other spans carry trace context but are not kept.
     let keepsOtherSpans: Bool
 
-    public init(queue: SpanQueue, aiQueue: SpanQueue? = nil, keepsOtherSpans: Bool = true) {
+    /// Root spans recorded and exported when `ratio × 2^64` exceeds a random draw; 1 records all.
+    private let sampleThreshold: UInt64?
+
+    /// - Parameter sampleRatio: the share of new traces to record (0...1). A span with a parent
+    ///   follows the parent's `sampled` flag, so a trace is kept or dropped as a whole
+    ///   (OpenTelemetry's ParentBased(TraceIdRatioBased) sampler). Unsampled spans still carry
+    ///   their ids (logs, outgoing `traceparent` with flags `00`) but record and export nothing.
+    public init(queue: SpanQueue, aiQueue: SpanQueue? = nil, keepsOtherSpans: Bool = true, sampleRatio: Double = 1) {
         self.queue = queue
         self.aiQueue = aiQueue
         self.keepsOtherSpans = keepsOtherSpans
+        let ratio = min(max(sampleRatio, 0), 1)
+        sampleThreshold = ratio >= 1 ? nil : UInt64(ratio * 18_446_744_073_709_549_568)
     }
 
     /// Operation-name prefixes of the AI module's spans: agent runs, graph nodes, model calls.
@@ -62,11 +71,20 @@ public final class AtlasTracer: Tracer {
         var spanContext = context()
         let parent = spanContext.traceContext
         var ids = SpanIDGenerator()
+        let sampled: Bool
+        if let parent {
+            sampled = parent.flags.contains(.sampled)
+        } else if let sampleThreshold {
+            sampled = ids.next() < sampleThreshold
+        } else {
+            sampled = true
+        }
         let own = TraceContext(traceID: parent?.traceID ?? TraceID.random(using: &ids), spanID: SpanID.random(using: &ids),
-                               flags: parent?.flags ?? .sampled, state: parent?.state ?? TraceState())
+                               flags: sampled ? (parent?.flags ?? .sampled) : [], state: parent?.state ?? TraceState())
         spanContext.traceContext = own
         return AtlasSpan(name: operationName, kind: kind, context: spanContext, parentSpanID: parent?.spanID,
-                         startNanos: instant().nanosecondsSinceEpoch, queue: queue(forOperation: operationName))
+                         startNanos: instant().nanosecondsSinceEpoch, queue: sampled ? queue(forOperation: operationName) : nil,
+                         recording: sampled)
     }
 
     public func forceFlush() {}
@@ -99,6 +117,8 @@ public final class AtlasSpan: Tracing.Span {
     let parentSpanID: SpanID?
     let startNanos: UInt64
     private let queue: SpanQueue?
+    /// False for a span its trace's sampling decision dropped: it keeps its ids and nothing else.
+    let recording: Bool
 
     private struct State {
         var name: String
@@ -113,7 +133,8 @@ public final class AtlasSpan: Tracing.Span {
     private let state: Mutex<State>
 
     init(name: String, kind: SpanKind, context: InstrumentationContext, parentSpanID: SpanID?,
-         startNanos: UInt64, queue: SpanQueue?) {
+         startNanos: UInt64, queue: SpanQueue?, recording: Bool = true) {
+        self.recording = recording
         self.kind = kind
         self.context = context
         self.parentSpanID = parentSpanID
@@ -135,11 +156,12 @@ public final class AtlasSpan: Tracing.Span {
         set { state.withLock { if !$0.ended { $0.attributes = newValue } } }
     }
 
-    public var isRecording: Bool { state.withLock { !$0.ended } }
+    public var isRecording: Bool { recording && state.withLock { !$0.ended } }
 
     /// Adds attributes in the exported form directly; a key also set through ``attributes`` is
     /// exported once, with the value given here.
     func addDirectAttributes(_ pairs: [(key: String, value: OTLPValue)]) {
+        guard recording else { return }
         state.withLock { if !$0.ended { $0.direct.append(contentsOf: pairs) } }
     }
 
@@ -167,6 +189,7 @@ public final class AtlasSpan: Tracing.Span {
     public func addLink(_ link: SpanLink) {}
 
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+        guard recording else { return }
         let endNanos = instant().nanosecondsSinceEpoch
         let finished: FinishedSpan? = state.withLock { state in
             guard !state.ended else { return nil }
@@ -186,6 +209,7 @@ public final class AtlasSpan: Tracing.Span {
     private static func merge(_ attributes: [(key: String, value: OTLPValue)],
                               _ direct: [(key: String, value: OTLPValue)]) -> [(key: String, value: OTLPValue)] {
         guard !direct.isEmpty else { return attributes }
+        if attributes.isEmpty { return direct }
         let overridden = Set(direct.map(\.key))
         return (attributes.filter { !overridden.contains($0.key) } + direct).sorted { $0.key < $1.key }
     }

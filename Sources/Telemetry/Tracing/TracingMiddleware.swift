@@ -48,7 +48,7 @@ public struct TracingMiddleware: Middleware {
     }
 
     public func after(_ request: Request, context: RequestContext, response: inout Response) {
-        guard let span = context[RequestSpanKey.self] else { return }
+        guard let span = context[RequestSpanKey.self], span.recording else { return }
         var attributes: [(key: String, value: OTLPValue)] = [
             ("http.request.method", .string(request.method.rawValue)),
             ("url.path", .string(request.path)),
