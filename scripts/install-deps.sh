@@ -7,8 +7,8 @@ set -euo pipefail
 want=(pkg-config libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libcurl4-openssl-dev)
 case "${1:-build}" in
   build) ;;
-  test) want+=(postgresql python3) ;;
-  bench) want+=(postgresql python3 wrk nginx-light) ;;
+  test) want+=(postgresql python3 python3-yaml python3-venv jq openssl curl) ;;
+  bench) want+=(postgresql python3 python3-yaml python3-venv jq openssl curl wrk nginx-light) ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 64 ;;
 esac
 

@@ -30,6 +30,10 @@ public final class AIModule: Sendable {
     public struct Configuration: Sendable {
         public var retrieval: RetrievalConfiguration
         public var semanticCache: SemanticCacheConfiguration
+        /// Durable graph runs: lease, recovery, the `debug.slow` graph.
+        public var runs = RunServiceConfiguration()
+        /// The `assistant` graph: model provider, guard rails, evaluation (``AssistantConfiguration``).
+        public var assistant = AssistantConfiguration()
 
         public init(retrieval: RetrievalConfiguration = RetrievalConfiguration(),
                     semanticCache: SemanticCacheConfiguration = SemanticCacheConfiguration()) {
@@ -42,6 +46,8 @@ public final class AIModule: Sendable {
         public init(environment: EnvironmentReader) throws {
             self.init(retrieval: try RetrievalConfiguration(environment: environment),
                       semanticCache: try SemanticCacheConfiguration(environment: environment))
+            runs = try RunServiceConfiguration(environment: environment)
+            assistant = try AssistantConfiguration(environment: environment)
         }
     }
 
@@ -49,6 +55,10 @@ public final class AIModule: Sendable {
     let retrieval: RetrievalService
     let cache: StoredSemanticCache
     let metrics: RetrievalMetrics
+    /// The graphs runs may name; register them at start-up.
+    public let graphs = GraphRegistry()
+    /// Durable runs of the registered graphs (`/ai/runs`).
+    public let runs: RunService
 
     /// - Parameters:
     ///   - usageMeter: records the tokens a remote embeddings provider charges (Billing's meter).
@@ -69,6 +79,8 @@ public final class AIModule: Sendable {
                                     metrics: metrics, logger: logger, now: now)
         retrieval = RetrievalService(database: database, configuration: configuration.retrieval, embedder: embedder, cache: cache,
                                      metrics: metrics, logger: logger, usageMeter: usageMeter, now: now)
+        runs = RunService(database: database, graphs: graphs, configuration: configuration.runs, logger: logger)
+        if configuration.runs.debugGraphs { DebugGraphs.register(in: graphs, log: configuration.runs.debugGraphLog) }
     }
 
     /// Registers the retrieval routes, each with its permission, in the request's tenant:
@@ -80,8 +92,12 @@ public final class AIModule: Sendable {
     /// | `GET /ai/documents/{id}` | `ai.read` |
     /// | `DELETE /ai/documents/{id}` | `ai.documents.write` |
     /// | `POST /ai/search` | `ai.read` |
+    ///
+    /// and the graph and run routes (`/ai/runs…` with `ai.read` / `ai.run`, `/ai/graphs…` with
+    /// `ai.read`; Sources/AI/README.md, "Agent runtime").
     public func registerRoutes(on routes: SecuredRoutes) {
         RetrievalRoutes(service: retrieval).register(routes)
+        RunRoutes(runs: runs).register(routes)
     }
 
     /// Search over tenant documents, for the agent runtime.

@@ -14,7 +14,7 @@ struct Atlas: AsyncParsableCommand {
         commandName: "atlas",
         abstract: "A multi-tenant, AI-native SaaS platform backend in one executable.",
         version: version,
-        subcommands: [Serve.self, Migrate.self, AICommand.self, DataCommand.self, Version.self])
+        subcommands: [Serve.self, Migrate.self, AICommand.self, DataCommand.self, Backup.self, Restore.self, Healthcheck.self, Version.self])
 
     /// Runs the command, turning configuration errors into one line on stderr and exit code 78
     /// (EX_CONFIG), so operators see the variable at fault and nothing else.

@@ -40,6 +40,8 @@ final class SQLiteDriver: Driver {
         _ = atlas_sqlite3_db_config_int(db, SQLITE_DBCONFIG_DQS_DML, 0, nil)
         _ = atlas_sqlite3_db_config_int(db, SQLITE_DBCONFIG_DQS_DDL, 0, nil)
         _ = atlas_sqlite3_db_config_int(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nil)
+        // PostgreSQL's left()/right() as atlas_left()/atlas_right(), for the Data module's dbt models (shim.h).
+        _ = atlas_sqlite3_register_functions(db)
         if statementTimeout > .zero {
             sqlite3_progress_handler(db, 1000, { context in
                 guard let context else { return 0 }

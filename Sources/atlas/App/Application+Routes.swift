@@ -5,6 +5,7 @@ import AI
 import Auth
 import Billing
 import Core
+import DataPlatform
 import HTTP
 import ServiceLifecycle
 import Storage
@@ -42,7 +43,13 @@ extension Application {
         auth.registerRoutes(on: router)
         let secured = SecuredRoutes(router: router, resolver: auth.resolver)
         billing.registerRoutes(on: secured)
+        let data = DataModule(database: database, configuration: self.data, logger: logger)
+        try await data.bootstrap()
+        data.registerRoutes(on: secured)
         let ai = AIModule(database: database, configuration: self.ai, logger: logger, usageMeter: billing.usageMeter)
+        // Before the routes serve: `POST /ai/runs` names the `assistant` graph by default.
+        try ai.installAssistant(budgetGuard: billing.budgetGuard, usageMeter: billing.usageMeter, notifier: billing.notifier,
+                                dataCatalog: data.catalog, logger: logger)
         ai.registerRoutes(on: secured)
         telemetry.contribute(counterSource(prefix: "atlas_ai_", labelName: "kind", ai.counters))
 
@@ -57,7 +64,7 @@ extension Application {
         // Last, so every route above has its RED series from the first scrape.
         telemetry.registerMetricsRoute(
             on: router, counters: [counterSource(prefix: "atlas_billing_", labelName: "reason", billing.counters)])
-        return billing.services + telemetry.services
+        return billing.services + ai.services + data.services + telemetry.services
     }
 }
 

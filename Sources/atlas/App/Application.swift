@@ -5,6 +5,7 @@ import AI
 import Auth
 import Billing
 import Core
+import DataPlatform
 import Foundation
 import HTTP
 import Logging
@@ -26,6 +27,7 @@ struct Application: Sendable {
     let auth: AuthModule.Configuration
     let billing: BillingConfiguration
     let ai: AIModule.Configuration
+    let data: DataModule.Configuration
     let environment: EnvironmentReader
     let logger: Logger
 
@@ -36,6 +38,7 @@ struct Application: Sendable {
         auth = try AuthModule.Configuration(environment: environment)
         billing = try BillingConfiguration(environment: environment)
         ai = try AIModule.Configuration(environment: environment)
+        data = try DataModule.Configuration(environment: environment)
         self.environment = environment
         Self.bootstrapLogging(level: configuration.logLevel)
         var logger = Logger(label: "atlas")

@@ -8,5 +8,5 @@ struct DataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Ingest records, run SQL models and their tests.",
-        subcommands: [DataRun.self, DataTest.self, DataList.self, DataIngest.self])
+        subcommands: [DataRun.self, DataTest.self, DataSeed.self, DataList.self, DataIngest.self])
 }

@@ -1,0 +1,52 @@
+// Atlas — AI
+// SPDX-License-Identifier: Apache-2.0
+
+public import Core
+import Foundation
+
+/// Wraps a provider so that every call is paid for by a tenant (SPEC §4 "Metering", "Budgets"):
+/// before the call, ``BudgetGuard/check(_:)`` may refuse it with a 402 and the provider is never
+/// reached; after it, one ``UsageRecord`` (input plus output tokens, latency) is recorded under
+/// the source `ai.assistant:<model>`.
+///
+/// ```swift
+/// let metered = MeteredProvider(provider, budgetGuard: billing.budgetGuard, usageMeter: billing.usageMeter)
+/// let completion = try await metered.complete(request, tenant: tenant, idempotencyKey: "run_1:llm:3")
+/// ```
+public struct MeteredProvider: Sendable {
+    /// The usage source prefix of assistant calls; the model follows after a colon.
+    public static let sourcePrefix = "ai.assistant"
+
+    public let provider: any LLMProvider
+    public let budgetGuard: (any BudgetGuard)?
+    public let usageMeter: (any UsageMeter)?
+
+    public init(_ provider: any LLMProvider, budgetGuard: (any BudgetGuard)?, usageMeter: (any UsageMeter)?) {
+        self.provider = provider
+        self.budgetGuard = budgetGuard
+        self.usageMeter = usageMeter
+    }
+
+    /// The usage source recorded for `model`: `ai.assistant:<model>`, printable ASCII without
+    /// spaces, at most 64 bytes (Billing's limits).
+    public static func source(model: String) -> String {
+        let cleaned = String(model.unicodeScalars.map { $0.value > 0x20 && $0.value < 0x7F ? Character($0) : "_" })
+        return String("\(sourcePrefix):\(cleaned)".prefix(64))
+    }
+
+    /// Throws the guard's 402 when `tenant` may not spend now; calls nothing else.
+    public func checkBudget(_ tenant: TenantID) async throws {
+        try await budgetGuard?.check(tenant)
+    }
+
+    /// Checks the budget, calls the provider, records the usage. `idempotencyKey` makes a retried
+    /// step (a run resumed after a crash) record its call once.
+    public func complete(_ request: LLMRequest, tenant: TenantID, idempotencyKey: String? = nil) async throws -> LLMCompletion {
+        try await checkBudget(tenant)
+        let completion = try await provider.complete(request)
+        try await usageMeter?.record(UsageRecord(
+            tenant: tenant, source: Self.source(model: completion.model), tokens: Int64(completion.usage.totalTokens),
+            latencyMs: completion.latencyMs, idempotencyKey: idempotencyKey))
+        return completion
+    }
+}

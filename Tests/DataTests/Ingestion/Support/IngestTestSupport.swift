@@ -1,0 +1,245 @@
+// Atlas — DataTests
+// SPDX-License-Identifier: Apache-2.0
+
+import Core
+@testable import DataPlatform
+import Foundation
+import HTTP
+import HTTPTypes
+import Logging
+import Storage
+import Synchronization
+import Testing
+
+/// The backends the ingestion and feature-store tests run on: SQLite always, PostgreSQL when
+/// `ATLAS_TEST_POSTGRES_URL` is set (scripts/with-postgres.sh) or `ATLAS_REQUIRE_POSTGRES=1` demands it.
+enum IngestBackend: String, Sendable, CaseIterable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["ATLAS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    static var all: [IngestBackend] {
+        postgresURL != nil || ProcessInfo.processInfo.environment["ATLAS_REQUIRE_POSTGRES"] == "1" ? [.sqlite, .postgres] : [.sqlite]
+    }
+}
+
+struct IngestPostgresMissing: Error, CustomStringConvertible {
+    var description: String { "ATLAS_REQUIRE_POSTGRES=1 but ATLAS_TEST_POSTGRES_URL is not set (run under scripts/with-postgres.sh)" }
+}
+
+/// A migrated database of one test's own: a SQLite file in a fresh folder, or a PostgreSQL schema
+/// owned by a new role without superuser or BYPASSRLS, so row-level security applies as in production.
+final class IngestTestDatabase: Sendable {
+    let backend: IngestBackend
+    let url: String
+    let folder: URL
+    let schema: String?
+    let role: String?
+
+    static let quiet = Logger(label: "data-ingest-test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    private init(backend: IngestBackend, url: String, folder: URL, schema: String?, role: String?) {
+        self.backend = backend
+        self.url = url
+        self.folder = folder
+        self.schema = schema
+        self.role = role
+    }
+
+    static func make(_ backend: IngestBackend) async throws -> IngestTestDatabase {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atlas-ingest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        switch backend {
+        case .sqlite:
+            return IngestTestDatabase(backend: backend, url: "sqlite:///" + folder.appendingPathComponent("atlas.db").path, folder: folder,
+                                      schema: nil, role: nil)
+        case .postgres:
+            guard let base = IngestBackend.postgresURL else { throw IngestPostgresMissing() }
+            let suffix = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+            let schema = "ing_\(suffix)"
+            let role = "atlas_ing_\(suffix)"
+            let admin = try await openDatabase(url: base, logger: quiet)
+            do {
+                try await admin.transaction { conn in
+                    try conn.execute(SQLQuery(unsafeSQL: "CREATE ROLE \(role) LOGIN NOSUPERUSER NOBYPASSRLS"))
+                    try conn.execute(SQLQuery(unsafeSQL: "CREATE SCHEMA \(schema) AUTHORIZATION \(role)"))
+                }
+            } catch {
+                await admin.close()
+                throw error
+            }
+            await admin.close()
+            var components = URLComponents(string: base)!
+            components.user = role
+            components.password = nil
+            components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "options", value: "-csearch_path=\(schema)")]
+            let url = components.string!.replacingOccurrences(of: "search_path=", with: "search_path%3D")
+            return IngestTestDatabase(backend: backend, url: url, folder: folder, schema: schema, role: role)
+        }
+    }
+
+    func open() async throws -> any Database {
+        let database = try await openDatabase(url: url, configuration: DatabaseConfiguration(poolSize: 4, poolTimeout: .seconds(30)),
+                                              logger: Self.quiet)
+        do {
+            try await Migrator(database: database, logger: Self.quiet).migrate()
+        } catch {
+            await database.close()
+            throw error
+        }
+        return database
+    }
+
+    func remove() async {
+        try? FileManager.default.removeItem(at: folder)
+        if let schema, let role, let base = IngestBackend.postgresURL, let admin = try? await openDatabase(url: base, logger: Self.quiet) {
+            _ = try? await admin.transaction { conn in
+                try conn.execute(SQLQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"))
+                try conn.execute(SQLQuery(unsafeSQL: "DROP ROLE \(role)"))
+            }
+            await admin.close()
+        }
+    }
+}
+
+/// Runs `body` with a fresh migrated database, then closes and removes it.
+func withIngestDatabase<R: Sendable>(_ backend: IngestBackend, _ body: (any Database, IngestTestDatabase) async throws -> R) async throws -> R {
+    let test = try await IngestTestDatabase.make(backend)
+    let database: any Database
+    do {
+        database = try await test.open()
+    } catch {
+        await test.remove()
+        throw error
+    }
+    do {
+        let result = try await body(database, test)
+        await database.close()
+        await test.remove()
+        return result
+    } catch {
+        await database.close()
+        await test.remove()
+        throw error
+    }
+}
+
+/// A clock the tests move by hand.
+final class IngestClock: Sendable {
+    private let current: Mutex<Date>
+    init(_ start: Date = Date()) { current = Mutex(start) }
+    var now: Date { current.withLock { $0 } }
+    func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+/// The reference design's knowledge-base source (reference/data/transformations, `raw.knowledge_base`).
+let knowledgeBaseYAML = """
+    sources:
+      knowledge_base:
+        description: Knowledge articles
+        primary_key: [article_id]
+        columns:
+          article_id: string
+          tenant: string
+          title: {type: string, required: true}
+          body: string
+          updated_at: timestamp
+    """
+
+func makeIngestion(_ database: any Database, clock: IngestClock = IngestClock(), yaml: String = knowledgeBaseYAML,
+                   configuration: IngestionConfiguration = IngestionConfiguration()) async throws -> DataIngestion {
+    let ingestion = DataIngestion(database: database, configuration: configuration, logger: IngestTestDatabase.quiet, now: { clock.now })
+    try await ingestion.apply(try SourcesFile.parse(yaml))
+    return ingestion
+}
+
+extension DataIngestion {
+    func push(_ text: String, source: String = "knowledge_base", tenant: String = "demo", format: RecordFormat,
+              mode: IngestErrorMode = .skip) async throws -> IngestSummary {
+        try await ingest(source: source, tenant: TenantID(tenant)!, format: format, chunks: ByteChunks([Array(text.utf8)]), mode: mode)
+    }
+}
+
+/// A tenant id no other test uses.
+func ingestTenant(_ prefix: String = "t") -> TenantID {
+    TenantID(prefix + "-" + UUID().uuidString.lowercased().prefix(8))!
+}
+
+/// The principals of route tests by bearer token: a Core `Authenticator` and `TenantDirectory`
+/// over fixed tables (DataTests may not import Auth).
+struct IngestDirectory: Authenticator, TenantDirectory {
+    let users: [String: (Principal, [TenantID: Role])]
+    let tenants: [TenantID: Tenant]
+    let defaultTenant: TenantID
+
+    func authenticate(_ credential: Credential) async throws -> Principal {
+        let token: String
+        switch credential {
+        case .accessToken(let value), .apiKey(let value): token = value
+        }
+        guard let user = users[token] else { throw AtlasError.unauthorized("unknown token") }
+        return user.0
+    }
+
+    func access(of principal: Principal, to tenant: TenantID) async throws -> TenantAccess? {
+        guard let stored = tenants[tenant] else { return nil }
+        let role = users.values.first { $0.0 == principal }?.1[tenant]
+        if role == nil && !principal.isPlatformAdmin { return nil }
+        return TenantAccess(tenant: stored, role: role)
+    }
+}
+
+/// A router with the ingestion and feature routes over a real database, answered without a socket.
+struct IngestRouteHarness {
+    let router = Router()
+    let acme: TenantID
+    let globex: TenantID
+    let resolver: TenantResolver
+
+    init(acme: TenantID = ingestTenant("acme"), globex: TenantID = ingestTenant("globex")) {
+        self.acme = acme
+        self.globex = globex
+        func user(_ name: String, tenant: TenantID, admin: Bool = false) -> Principal {
+            Principal(subject: .user(UserID("usr_" + name)!), isPlatformAdmin: admin, defaultTenant: tenant, displayName: name)
+        }
+        let now = Date()
+        let directory = IngestDirectory(
+            users: [
+                "writer": (user("writer", tenant: acme), [acme: .member]),
+                "viewer": (user("viewer", tenant: acme), [acme: .viewer]),
+                "rival": (user("rival", tenant: globex), [globex: .owner]),
+                "admin": (user("admin", tenant: acme, admin: true), [:]),
+            ],
+            tenants: [acme: Tenant(id: acme, plan: .growth, status: .active, createdAt: now),
+                      globex: Tenant(id: globex, plan: .scale, status: .active, createdAt: now)],
+            defaultTenant: acme)
+        router.use(RequestIDMiddleware())
+        resolver = TenantResolver(authenticator: directory, directory: directory)
+    }
+
+    var routes: SecuredRoutes { SecuredRoutes(router: router, resolver: resolver) }
+
+    struct Reply {
+        var status: Int
+        var headers: HTTPFields
+        var body: [UInt8]
+        var object: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+        var array: [[String: Any]] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [[String: Any]] ?? [] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    func send(_ method: HTTPRequest.Method, _ target: String, token: String? = "writer", body: String? = nil,
+              contentType: String? = nil, headers extra: [String: String] = [:]) async throws -> Reply {
+        var headers = HTTPFields()
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if let contentType { headers[.contentType] = contentType }
+        for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
+        let response = await router.respond(to: try Request(method: method, target: target, headers: headers, body: Array((body ?? "").utf8)))
+        return Reply(status: Int(response.status.code), headers: response.headers, body: response.body.bytes ?? [])
+    }
+}
