@@ -30,7 +30,9 @@ public struct RequestContext: Sendable {
     public let remoteAddress: SocketAddress?
     /// Monotonic nanoseconds when the request head was complete.
     let startNanos: UInt64
-    private var values: [ObjectIdentifier: any Sendable] = [:]
+    /// A handful of entries per request (principal, span, in-flight flag): a scanned array costs
+    /// less than hashing into a dictionary it would first have to allocate.
+    private var values: [(key: ObjectIdentifier, value: any Sendable)] = []
 
     init(remoteAddress: SocketAddress?, startNanos: UInt64, route: String?, parameters: Parameters) {
         self.remoteAddress = remoteAddress
@@ -57,8 +59,23 @@ public struct RequestContext: Sendable {
     /// context[TraceIDKey.self] = traceID
     /// ```
     public subscript<Key: RequestContextKey>(_ key: Key.Type) -> Key.Value? {
-        get { values[ObjectIdentifier(key)] as? Key.Value }
-        set { values[ObjectIdentifier(key)] = newValue }
+        get {
+            let id = ObjectIdentifier(key)
+            for entry in values where entry.key == id { return entry.value as? Key.Value }
+            return nil
+        }
+        set {
+            let id = ObjectIdentifier(key)
+            let index = values.firstIndex { $0.key == id }
+            switch (index, newValue) {
+            case (let index?, let value?): values[index].value = value
+            case (let index?, nil): values.remove(at: index)
+            case (nil, let value?):
+                if values.isEmpty { values.reserveCapacity(4) }
+                values.append((id, value))
+            case (nil, nil): break
+            }
+        }
     }
 }
 

@@ -38,6 +38,9 @@ private final class Gate: Sendable {
     }
 }
 
+/// Counts `/slow` requests whose handler has started.
+private let slowStarted = Atomic<Int>(0)
+
 private func liveRouter(gate: Gate = Gate()) -> Router {
     let router = Router()
     router.use(RequestIDMiddleware())
@@ -55,6 +58,7 @@ private func liveRouter(gate: Gate = Gate()) -> Router {
     }
     router.inline.post("/echo-inline") { request, _ in .text("\(request.body.count)") }
     router.get("/slow") { _, _ in
+        slowStarted.add(1, ordering: .relaxed)
         try await Task.sleep(for: .milliseconds(400))
         return .text("slow done")
     }
@@ -346,8 +350,10 @@ struct HTTPServerTests {
             tasks.addTask { try await group.run() }
             let port = try await server.listeningPort
             let idle = try await offload { try TestClient(port: port) }
+            let startedBefore = slowStarted.load(ordering: .relaxed)
             let slow = Task { try await fetch(port, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n") }
-            try await Task.sleep(for: .milliseconds(150))
+            // Shut down only once the slow handler runs, however busy the machine is.
+            while slowStarted.load(ordering: .relaxed) == startedBefore { try await Task.sleep(for: .milliseconds(5)) }
             let start = ContinuousClock.now
             await group.triggerGracefulShutdown()
             let response = try await slow.value
