@@ -21,7 +21,10 @@ extension AIModule {
         let assistant = Assistant(retriever: retriever, semanticCache: semanticCache, configuration: configuration.assistant,
                                   provider: provider, budgetGuard: budgetGuard, usageMeter: usageMeter, notifier: notifier,
                                   dataCatalog: dataCatalog, logger: logger)
-        graphs.register(try assistant.makeGraph())
+        graphs.register(try assistant.makeGraph()) { tenant, input in
+            _ = try assistant.validatedQuestion(input)
+            try await assistant.checkBudget(tenant)
+        }
         return assistant
     }
 }

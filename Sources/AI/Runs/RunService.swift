@@ -68,6 +68,8 @@ public final class RunService: Sendable {
     ///   run is still running or interrupted, 422 when a reducer refuses the input.
     public func start(graph name: String, input: GraphState, tenant: TenantID, threadID: String? = nil) async throws -> RunRecord {
         let graph = try requireGraph(name)
+        // Refusals (an exhausted budget: 402) answer the caller before any run exists.
+        try await graphs.admission(named: name)?(tenant, input)
         let runID = RunConfig.makeRunID()
         var base: GraphState?
         if let threadID {

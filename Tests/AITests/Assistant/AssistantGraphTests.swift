@@ -277,9 +277,19 @@ extension JSONValue {
             let error = await #expect(throws: BillingError.self) { try await harness.assistant.checkBudget(harness.tenant) }
             #expect(error?.status == 402 && error?.code == "budget_exhausted")
 
-            let run = try await harness.ask("How do I route escalations to humans?")
-            #expect(run.status == .failed)
-            #expect(run.error?.contains("budget") == true, "\(run.error ?? "")")
+            // `POST /ai/runs` and every other start of a run are refused before a run exists.
+            let refused = await #expect(throws: BillingError.self) { try await harness.ask("How do I route escalations to humans?") }
+            #expect(refused?.status == 402)
+            let tenant = harness.tenant
+            let runs = try await harness.database.read { conn in
+                try conn.query("SELECT id FROM ai_runs WHERE tenant_id = \(tenant.rawValue)").count
+            }
+            #expect(runs == 0, "no run was created")
+            // The graph's first node checks again, for a run started past the registry (a replay).
+            let graph = try harness.assistant.makeGraph()
+            await #expect(throws: (any Error).self) {
+                try await graph.invoke(["question": .string("How do I route escalations to humans?")], config: RunConfig(tenant: tenant))
+            }
             #expect(harness.provider.count == 0, "the provider was never called")
             let sources = try await harness.usageEvents().map(\.source)
             #expect(sources == ["test"], "and nothing was metered")
@@ -321,8 +331,9 @@ extension JSONValue {
             #expect(graph.nodeNames == ["retrieve", "safety", "cache", "llm", "evaluate", "auto", "hitl"])
             let mermaid = graph.mermaid()
             #expect(mermaid.contains("evaluate") && mermaid.contains("hitl"))
-            let blank = try await harness.ask("   ")
-            #expect(blank.status == .failed && blank.error?.contains("question") == true)
+            // A blank question is refused before a run exists (422), as `POST /ai/runs` answers.
+            let blank = await #expect(throws: AtlasError.self) { try await harness.ask("   ") }
+            #expect(blank?.status == 422 && blank?.detail.contains("question") == true)
             #expect(throws: AtlasError.self) { try harness.assistant.validatedQuestion(["question": .number(3)]) }
         }
     }
