@@ -169,8 +169,14 @@ let package = Package(
             name: "AtlasTests",
             dependencies: ["atlas", "Core", "HTTP", "Storage"],
             swiftSettings: strictSettings),
-        .testTarget(name: "AITests", dependencies: ["AI", "Billing", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),
-        .testTarget(name: "DataTests", dependencies: ["DataPlatform", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),
+        // Shared by the test targets: an isolated migrated database per test on SQLite or PostgreSQL.
+        .target(
+            name: "AtlasTestSupport",
+            dependencies: ["Core", "Storage", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Support",
+            swiftSettings: strictSettings),
+        .testTarget(name: "AITests", dependencies: ["AI", "AtlasTestSupport", "Billing", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),
+        .testTarget(name: "DataTests", dependencies: ["DataPlatform", "AtlasTestSupport", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),
         .testTarget(name: "ArchitectureTests", swiftSettings: strictSettings),
         .testTarget(
             name: "TelemetryTests",

@@ -1,6 +1,7 @@
 // Atlas — AITests
 // SPDX-License-Identifier: Apache-2.0
 
+import AtlasTestSupport
 @testable import AI
 import Core
 import Foundation

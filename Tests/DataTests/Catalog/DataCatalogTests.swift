@@ -1,6 +1,7 @@
 // Atlas — DataTests
 // SPDX-License-Identifier: Apache-2.0
 
+import AtlasTestSupport
 import Core
 @testable import DataPlatform
 import Foundation

@@ -1,6 +1,7 @@
 // Atlas — DataTests
 // SPDX-License-Identifier: Apache-2.0
 
+import AtlasTestSupport
 @testable import DataPlatform
 import Foundation
 import Storage

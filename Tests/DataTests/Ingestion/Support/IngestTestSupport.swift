@@ -9,124 +9,21 @@ import HTTPTypes
 import Logging
 import Storage
 import Synchronization
+import AtlasTestSupport
 import Testing
 
-/// The backends the ingestion and feature-store tests run on: SQLite always, PostgreSQL when
-/// `ATLAS_TEST_POSTGRES_URL` is set (scripts/with-postgres.sh) or `ATLAS_REQUIRE_POSTGRES=1` demands it.
-enum IngestBackend: String, Sendable, CaseIterable, CustomTestStringConvertible {
-    case sqlite
-    case postgres
+/// The ingestion suites' names for the shared harness (Tests/Support).
+typealias IngestBackend = TestBackend
+typealias IngestTestDatabase = IsolatedTestDatabase
 
-    var testDescription: String { rawValue }
-
-    static var postgresURL: String? {
-        ProcessInfo.processInfo.environment["ATLAS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    }
-
-    static var all: [IngestBackend] {
-        postgresURL != nil || ProcessInfo.processInfo.environment["ATLAS_REQUIRE_POSTGRES"] == "1" ? [.sqlite, .postgres] : [.sqlite]
-    }
-}
-
-struct IngestPostgresMissing: Error, CustomStringConvertible {
-    var description: String { "ATLAS_REQUIRE_POSTGRES=1 but ATLAS_TEST_POSTGRES_URL is not set (run under scripts/with-postgres.sh)" }
-}
-
-/// A migrated database of one test's own: a SQLite file in a fresh folder, or a PostgreSQL schema
-/// owned by a new role without superuser or BYPASSRLS, so row-level security applies as in production.
-final class IngestTestDatabase: Sendable {
-    let backend: IngestBackend
-    let url: String
-    let folder: URL
-    let schema: String?
-    let role: String?
-
-    static let quiet = Logger(label: "data-ingest-test", factory: { _ in SwiftLogNoOpLogHandler() })
-
-    private init(backend: IngestBackend, url: String, folder: URL, schema: String?, role: String?) {
-        self.backend = backend
-        self.url = url
-        self.folder = folder
-        self.schema = schema
-        self.role = role
-    }
-
-    static func make(_ backend: IngestBackend) async throws -> IngestTestDatabase {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atlas-ingest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        switch backend {
-        case .sqlite:
-            return IngestTestDatabase(backend: backend, url: "sqlite:///" + folder.appendingPathComponent("atlas.db").path, folder: folder,
-                                      schema: nil, role: nil)
-        case .postgres:
-            guard let base = IngestBackend.postgresURL else { throw IngestPostgresMissing() }
-            let suffix = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            let schema = "ing_\(suffix)"
-            let role = "atlas_ing_\(suffix)"
-            let admin = try await openDatabase(url: base, logger: quiet)
-            do {
-                try await admin.transaction { conn in
-                    try conn.execute(SQLQuery(unsafeSQL: "CREATE ROLE \(role) LOGIN NOSUPERUSER NOBYPASSRLS"))
-                    try conn.execute(SQLQuery(unsafeSQL: "CREATE SCHEMA \(schema) AUTHORIZATION \(role)"))
-                }
-            } catch {
-                await admin.close()
-                throw error
-            }
-            await admin.close()
-            var components = URLComponents(string: base)!
-            components.user = role
-            components.password = nil
-            components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "options", value: "-csearch_path=\(schema)")]
-            let url = components.string!.replacingOccurrences(of: "search_path=", with: "search_path%3D")
-            return IngestTestDatabase(backend: backend, url: url, folder: folder, schema: schema, role: role)
-        }
-    }
-
-    func open() async throws -> any Database {
-        let database = try await openDatabase(url: url, configuration: DatabaseConfiguration(poolSize: 4, poolTimeout: .seconds(30)),
-                                              logger: Self.quiet)
-        do {
-            try await Migrator(database: database, logger: Self.quiet).migrate()
-        } catch {
-            await database.close()
-            throw error
-        }
-        return database
-    }
-
-    func remove() async {
-        try? FileManager.default.removeItem(at: folder)
-        if let schema, let role, let base = IngestBackend.postgresURL, let admin = try? await openDatabase(url: base, logger: Self.quiet) {
-            _ = try? await admin.transaction { conn in
-                try conn.execute(SQLQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"))
-                try conn.execute(SQLQuery(unsafeSQL: "DROP ROLE \(role)"))
-            }
-            await admin.close()
-        }
-    }
+extension IsolatedTestDatabase {
+    /// The test's own folder, for files it ingests or syncs from.
+    var folder: URL { directory }
 }
 
 /// Runs `body` with a fresh migrated database, then closes and removes it.
 func withIngestDatabase<R: Sendable>(_ backend: IngestBackend, _ body: (any Database, IngestTestDatabase) async throws -> R) async throws -> R {
-    let test = try await IngestTestDatabase.make(backend)
-    let database: any Database
-    do {
-        database = try await test.open()
-    } catch {
-        await test.remove()
-        throw error
-    }
-    do {
-        let result = try await body(database, test)
-        await database.close()
-        await test.remove()
-        return result
-    } catch {
-        await database.close()
-        await test.remove()
-        throw error
-    }
+    try await withIsolatedDatabase(backend, prefix: "ingest", body)
 }
 
 /// A clock the tests move by hand.
