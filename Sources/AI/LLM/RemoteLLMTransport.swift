@@ -126,7 +126,8 @@ struct RemoteLLMTransport: Sendable {
         return max(0, date.timeIntervalSinceNow)
     }
 
-    /// The provider's `error.message` (both OpenAI and Anthropic nest it so), shortened.
+    /// The provider's `error.message` (OpenAI, Anthropic and OpenAI-compatible embedding servers
+    /// nest it so), shortened; it describes the request, never the key.
     static func errorMessage(_ data: Data) -> String? {
         struct Envelope: Decodable {
             struct Detail: Decodable { var message: String? }

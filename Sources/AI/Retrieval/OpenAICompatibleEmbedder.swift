@@ -152,7 +152,7 @@ public struct OpenAICompatibleEmbedder: Embedder {
             // A provider's message for a bad key may quote part of the key: say nothing of it.
             let reason = http.statusCode == 401 || http.statusCode == 403
                 ? "the endpoint refused the credentials (check ATLAS_AI_EMBEDDINGS_API_KEY)"
-                : Self.errorMessage(data) ?? "request refused"
+                : RemoteLLMTransport.errorMessage(data) ?? "request refused"
             var error = EmbeddingError(reason: reason, status: http.statusCode, transient: transient)
             if let value = http.value(forHTTPHeaderField: "Retry-After"), let seconds = TimeInterval(value), seconds >= 0 {
                 error.retryAfter = seconds
@@ -182,17 +182,5 @@ public struct OpenAICompatibleEmbedder: Embedder {
             vectors[item.index] = VectorMath.normalize(item.embedding)
         }
         return Embeddings(vectors: vectors, tokens: body.usage?.totalTokens ?? body.usage?.promptTokens ?? 0)
-    }
-
-    /// The provider's `error.message`, shortened; it describes the request, never the key.
-    private static func errorMessage(_ data: Data) -> String? {
-        struct Envelope: Decodable {
-            struct Detail: Decodable { var message: String? }
-            var error: Detail?
-        }
-        guard let message = (try? JSONDecoder().decode(Envelope.self, from: data))?.error?.message, !message.isEmpty else {
-            return nil
-        }
-        return String(message.prefix(200))
     }
 }

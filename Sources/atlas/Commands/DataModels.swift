@@ -38,9 +38,7 @@ struct DataProjectOptions: ParsableArguments {
     func execute(_ kind: DataRunKind, fullRefresh: Bool = false) async throws {
         let environment = EnvironmentReader()
         let application = try Application(environment: environment)
-        let database = try await application.openDatabase()
-        do {
-            _ = try await application.migrate(database)
+        let run = try await withProjectDatabase(application) { database in
             let module = DataModule(database: database, configuration: try configuration(environment), logger: application.logger)
             do {
                 // Loads the feature views, so a run refreshes those reading the rebuilt models.
@@ -48,21 +46,32 @@ struct DataProjectOptions: ParsableArguments {
             } catch {
                 FileHandle.standardError.write(Data("warning: sources or feature views not loaded: \(error)\n".utf8))
             }
-            let run = try await module.models.execute(kind, select: select, fullRefresh: fullRefresh, vars: try parsedVars(),
-                                                      requestedBy: "cli")
-            await database.close()
-            DataOutput.print(run)
-            if run.status != .success { throw ExitCode(1) }
-        } catch let error as DataProjectError {
-            await database.close()
-            throw ValidationError(error.description)
-        } catch let error as TemplateError {
-            await database.close()
-            throw ValidationError(error.description)
-        } catch {
-            await database.close()
-            throw error
+            return try await module.models.execute(kind, select: select, fullRefresh: fullRefresh, vars: try parsedVars(),
+                                                   requestedBy: "cli")
         }
+        DataOutput.print(run)
+        if run.status != .success { throw ExitCode(1) }
+    }
+}
+
+/// Opens and migrates the application's database, runs `body` on it and closes it on every path;
+/// project and template errors become usage errors naming the file and line.
+private func withProjectDatabase<T>(_ application: Application, _ body: (any Database) async throws -> T) async throws -> T {
+    let database = try await application.openDatabase()
+    do {
+        _ = try await application.migrate(database)
+        let result = try await body(database)
+        await database.close()
+        return result
+    } catch let error as DataProjectError {
+        await database.close()
+        throw ValidationError(error.description)
+    } catch let error as TemplateError {
+        await database.close()
+        throw ValidationError(error.description)
+    } catch {
+        await database.close()
+        throw error
     }
 }
 
@@ -111,21 +120,8 @@ struct DataList: AsyncParsableCommand {
         let environment = EnvironmentReader()
         let application = try Application(environment: environment)
         let directory = try project.map { URL(fileURLWithPath: $0) } ?? DataModule.Configuration(environment: environment).projectDirectory
-        let database = try await application.openDatabase()
-        let statuses: [DataModelStatus]
-        do {
-            _ = try await application.migrate(database)
-            statuses = try await DataModels(database: database, projectDirectory: directory, logger: application.logger).models()
-            await database.close()
-        } catch let error as DataProjectError {
-            await database.close()
-            throw ValidationError(error.description)
-        } catch let error as TemplateError {
-            await database.close()
-            throw ValidationError(error.description)
-        } catch {
-            await database.close()
-            throw error
+        let statuses = try await withProjectDatabase(application) { database in
+            try await DataModels(database: database, projectDirectory: directory, logger: application.logger).models()
         }
         if json {
             let encoder = JSONEncoder()
