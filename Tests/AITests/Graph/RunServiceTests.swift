@@ -222,8 +222,22 @@ extension RunService {
             let run = try await owner.start(graph: "held", input: [:], tenant: tenant)
             while journal.count("wait") == 0 { try await Task.sleep(for: .milliseconds(20)) }
             let other = RunService.make(database, graphs: [compiled], lease: .seconds(3))
-            // Longer than the lease: the owner renews it while the node works.
-            try await Task.sleep(for: .seconds(4))
+            // The lease the run was claimed with has run out, and the owner renewed it while the
+            // node works: the recovery that follows sees a live lease. (Observed rather than slept
+            // for, so a busy machine delaying a renewal cannot turn this into a real takeover.)
+            let leaseExpiry = { () async throws -> Int64 in
+                try await database.read(tenant: tenant.rawValue) { conn in
+                    try conn.queryScalar("SELECT lease_expires_at FROM ai_runs WHERE id = \(run.id)", as: Int64.self) ?? 0
+                }
+            }
+            let claimedUntil = try await leaseExpiry()
+            var renewedUntil = claimedUntil
+            let deadline = RunStore.now() + 60_000
+            while RunStore.now() <= claimedUntil || renewedUntil <= claimedUntil || renewedUntil - RunStore.now() < 1_500 {
+                try #require(RunStore.now() < deadline, "the owner never renewed its lease")
+                try await Task.sleep(for: .milliseconds(50))
+                renewedUntil = try await leaseExpiry()
+            }
             await other.recoverInterruptedWork()
             gate.release()
             let done = try await owner.wait(for: run.id, tenant: tenant)
