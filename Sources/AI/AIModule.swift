@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import Core
+public import CoreMetrics
 import Foundation
 public import HTTP
 public import Logging
@@ -55,6 +56,8 @@ public final class AIModule: Sendable {
     let retrieval: RetrievalService
     let cache: StoredSemanticCache
     let metrics: RetrievalMetrics
+    /// Tokens and semantic-cache lookups per tenant (``AIUsageMetrics``), given to the assistant.
+    public let usageMetrics: AIUsageMetrics
     /// The graphs runs may name; register them at start-up.
     public let graphs = GraphRegistry()
     /// Durable runs of the registered graphs (`/ai/runs`).
@@ -63,15 +66,19 @@ public final class AIModule: Sendable {
     /// - Parameters:
     ///   - usageMeter: records the tokens a remote embeddings provider charges (Billing's meter).
     ///   - embedder: overrides the embedder the configuration names.
+    ///   - metrics: receives the per-tenant token and cache counters (the composition root passes
+    ///     Telemetry's).
     public convenience init(database: any Database, configuration: Configuration, logger: Logger,
-                            usageMeter: (any UsageMeter)? = nil, embedder: (any Embedder)? = nil) {
+                            usageMeter: (any UsageMeter)? = nil, embedder: (any Embedder)? = nil,
+                            metrics: any MetricsFactory = MetricsSystem.factory) {
         self.init(database: database, configuration: configuration, logger: logger, usageMeter: usageMeter, embedder: embedder,
-                  now: { Date() })
+                  now: { Date() }, metrics: metrics)
     }
 
     init(database: any Database, configuration: Configuration, logger: Logger, usageMeter: (any UsageMeter)?,
-         embedder: (any Embedder)?, now: @escaping @Sendable () -> Date) {
+         embedder: (any Embedder)?, now: @escaping @Sendable () -> Date, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.configuration = configuration
+        usageMetrics = AIUsageMetrics(factory: metrics)
         let embedder = embedder ?? configuration.retrieval.makeEmbedder()
         let metrics = RetrievalMetrics()
         self.metrics = metrics

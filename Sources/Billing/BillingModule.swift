@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import Core
+public import CoreMetrics
 import Foundation
 public import HTTP
 public import Logging
@@ -42,10 +43,13 @@ public final class BillingModule: Sendable {
     ///   - auditLog: where budget changes are recorded (Auth's audit log), if any.
     ///   - tenantPlanWriter: how Stripe-driven plan changes reach the tenant registry; may also be
     ///     given later with ``connect(tenantPlanWriter:)``.
+    ///   - metrics: receives `atlas_billing_outbox_pending` (the composition root passes Telemetry's).
     public init(database: any Database, configuration: BillingConfiguration, logger: Logger,
-                auditLog: (any AuditLog)? = nil, tenantPlanWriter: (any TenantPlanWriter)? = nil) {
+                auditLog: (any AuditLog)? = nil, tenantPlanWriter: (any TenantPlanWriter)? = nil,
+                metrics: any MetricsFactory = MetricsSystem.factory) {
         self.configuration = configuration
-        self.service = BillingService(database: database, configuration: configuration, logger: logger, auditLog: auditLog)
+        self.service = BillingService(database: database, configuration: configuration, logger: logger, auditLog: auditLog,
+                                      metricsFactory: metrics)
         self.links = Links()
         links.tenantPlanWriter = tenantPlanWriter
     }

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Core
+import CoreMetrics
 import Foundation
 import Logging
 import Storage
@@ -15,6 +16,9 @@ final class BillingService: Sendable {
     let logger: Logger
     let catalog: PlanCatalog
     let metrics: BillingMetrics
+    /// `atlas_billing_outbox_pending`: messages neither delivered nor given up, kept current by
+    /// the outbox worker after every batch.
+    let outboxPending: Gauge
     let outboxSignal: WakeSignal
     let verifier: WebhookSignatureVerifier
     let auditLog: (any AuditLog)?
@@ -23,7 +27,8 @@ final class BillingService: Sendable {
     let writer: UsageWriter
 
     init(database: any Database, configuration: BillingConfiguration, logger: Logger, auditLog: (any AuditLog)? = nil,
-         catalog: PlanCatalog = .standard, now: @escaping @Sendable () -> Date = { Date() }) {
+         catalog: PlanCatalog = .standard, now: @escaping @Sendable () -> Date = { Date() },
+         metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         self.database = database
         self.configuration = configuration
         self.logger = logger
@@ -35,6 +40,12 @@ final class BillingService: Sendable {
         let metrics = BillingMetrics()
         let signal = WakeSignal()
         self.metrics = metrics
+        // Delivery failures show at 0 from the first scrape, so an alert on their rate has a baseline.
+        for kind in [OutboxMessage.Kind.budgetAlert, .operatorNotice, .planSync] {
+            metrics.increment("outbox_failed_total", label: kind.rawValue, by: 0)
+            metrics.increment("outbox_retries_total", label: kind.rawValue, by: 0)
+        }
+        self.outboxPending = Gauge(label: "atlas_billing_outbox_pending", factory: metricsFactory)
         self.outboxSignal = signal
         self.writer = UsageWriter(
             database: database, maxBatch: configuration.usageBatchMax, logger: logger,

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import Core
+public import CoreMetrics
 public import Logging
 
 /// SQLite's `PRAGMA synchronous` level (sqlite.org/pragma.html#pragma_synchronous). In WAL mode
@@ -90,20 +91,27 @@ public struct DatabaseConfiguration: Sendable {
 ///
 /// Throws ``ConfigurationError`` (variable `ATLAS_DATABASE_URL`) for a malformed URL and
 /// ``StorageError/unavailable`` when the database cannot be opened or reached.
-public func openDatabase(configuration: DatabaseConfiguration, logger: Logger = Logger(label: "atlas.storage")) async throws -> any Database {
+///
+/// `metrics` receives the pool and query-duration metrics (README, "Metrics"); the handles are
+/// made here, once. The default is swift-metrics' current factory.
+public func openDatabase(configuration: DatabaseConfiguration, logger: Logger = Logger(label: "atlas.storage"),
+                         metrics: any MetricsFactory = MetricsSystem.factory) async throws -> any Database {
     switch try configuration.location {
     case .sqliteMemory:
-        return try await SQLiteDatabase.open(path: nil, configuration: configuration, logger: logger)
+        return try await SQLiteDatabase.open(path: nil, configuration: configuration, logger: logger, metrics: metrics)
     case .sqliteFile(let path):
-        return try await SQLiteDatabase.open(path: path, configuration: configuration, logger: logger)
+        return try await SQLiteDatabase.open(path: path, configuration: configuration, logger: logger, metrics: metrics)
     case .postgres(let parameters):
-        return try await PostgresDatabase.open(parameters: parameters, configuration: configuration, logger: logger)
+        return try await PostgresDatabase.open(parameters: parameters, configuration: configuration, logger: logger,
+                                               metrics: metrics)
     }
 }
 
-/// ``openDatabase(configuration:logger:)`` with `url` in place of `configuration.url`.
-public func openDatabase(url: String, configuration: DatabaseConfiguration = DatabaseConfiguration(), logger: Logger = Logger(label: "atlas.storage")) async throws -> any Database {
+/// ``openDatabase(configuration:logger:metrics:)`` with `url` in place of `configuration.url`.
+public func openDatabase(url: String, configuration: DatabaseConfiguration = DatabaseConfiguration(),
+                         logger: Logger = Logger(label: "atlas.storage"),
+                         metrics: any MetricsFactory = MetricsSystem.factory) async throws -> any Database {
     var configuration = configuration
     configuration.url = url
-    return try await openDatabase(configuration: configuration, logger: logger)
+    return try await openDatabase(configuration: configuration, logger: logger, metrics: metrics)
 }

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import Core
+public import CoreMetrics
 public import HTTP
 public import Logging
 public import ServiceLifecycle
@@ -37,7 +38,13 @@ public final class TelemetryModule: Sendable {
     /// The OTLP metrics exporter service, when `ATLAS_OTLP_ENDPOINT` is set with the protobuf protocol.
     public let metricsExporter: OTLPMetricsExporter?
     let metricsToken: String?
-    private let contributors = Mutex<[MetricsContributor]>([])
+    private let contributors = Contributors()
+
+    /// The scrape-time sources, shared with the OTLP metrics exporter.
+    final class Contributors: Sendable {
+        let list = Mutex<[MetricsContributor]>([])
+        var samples: [ContributedSample] { list.withLock { $0 }.flatMap { $0() } }
+    }
 
     public init(environment: EnvironmentReader = EnvironmentReader(), logger: Logger = Logger(label: "atlas.telemetry"),
                 queueCapacity: Int = 2048) throws {
@@ -61,8 +68,10 @@ public final class TelemetryModule: Sendable {
             } else {
                 aiTraceExporter = nil
             }
+            let contributors = self.contributors
             metricsExporter = encoding == .protobuf
-                ? endpoint.map { OTLPMetricsExporter(endpoint: $0, registry: registry, logger: logger) } : nil
+                ? endpoint.map { OTLPMetricsExporter(endpoint: $0, registry: registry, logger: logger,
+                                                     contributed: { contributors.samples }) } : nil
         } else {
             tracer = nil
             traceExporter = nil
@@ -101,6 +110,19 @@ public final class TelemetryModule: Sendable {
         }
     }
 
+    /// A swift-metrics backend over ``registry``: pass it to the modules (`openDatabase(…, metrics:)`,
+    /// `BillingModule(…, metrics:)`, `AIModule(…, metrics:)`), so their handles write into this
+    /// module's registry even when a process holds several.
+    public var metricsFactory: any MetricsFactory { AtlasMetricsFactory(registry: registry) }
+
+    /// Makes ``metricsFactory`` the target of the process-wide `MetricsSystem`, so `Counter`,
+    /// `Gauge`, `Timer` … created without a factory (by any library) land on `/metrics` and in the
+    /// OTLP export. swift-metrics allows one bootstrap per process: the first call bootstraps a
+    /// forwarding factory, later calls (tests building several applications) retarget it.
+    public func installGlobalMetrics() {
+        ForwardingMetricsFactory.install(metricsFactory)
+    }
+
     /// The recorder for `Router.useStandardMiddleware(configuration:accessLog:metrics:compression:)`.
     public var metricsRecorder: any HTTPMetricsRecorder { red }
 
@@ -116,7 +138,7 @@ public final class TelemetryModule: Sendable {
 
     /// Adds a scrape-time source of samples (another module's counters).
     public func contribute(_ contributor: @escaping MetricsContributor) {
-        contributors.withLock { $0.append(contributor) }
+        contributors.list.withLock { $0.append(contributor) }
     }
 
     /// Installs the in-flight gauge and, when tracing is on, the request span middleware. Call it
@@ -132,7 +154,7 @@ public final class TelemetryModule: Sendable {
                                      authorize: (@Sendable (Request) -> Bool)? = nil) {
         for counter in counters { contribute(counter) }
         router.registerMetricsRoute(registry: registry, access: MetricsAccess(token: metricsToken, authorize: authorize),
-                                    contributors: { [self] in self.contributors.withLock { $0 } })
+                                    contributors: { [contributors] in contributors.list.withLock { $0 } })
         red.prepare(routes: router.routes)
     }
 }

@@ -60,6 +60,10 @@ print(json.dumps(out))
         telemetry.installMiddleware(on: router)
         _ = router.get("/health/live") { _, _ in Response.text("ok") }
         for _ in 0..<4 { _ = await router.respond(to: try Request(method: .get, target: "/health/live")) }
+        telemetry.contribute {
+            [ContributedSample(name: "atlas_billing_outbox_failed_total", labels: [("reason", "budget.alert")], value: 5),
+             ContributedSample(name: "atlas_http_open_connections", value: 7)]
+        }
 
         let exporter = try #require(telemetry.metricsExporter)
         await exporter.export()
@@ -77,5 +81,10 @@ print(json.dumps(out))
         #expect(point.buckets?.count == (point.bounds ?? 0) + 1)
         #expect(point.buckets?.reduce(0, +) == 4)
         #expect(metrics["atlas_http_requests_in_flight"]?.kind == "gauge")
+        // Samples other modules contribute at scrape time leave over OTLP too, as on /metrics.
+        let failed = try #require(metrics["atlas_billing_outbox_failed_total"])
+        #expect(failed.kind == "sum" && failed.monotonic && failed.cumulative)
+        #expect(failed.points.first?.attrs["reason"] == "budget.alert" && failed.points.first?.value == 5)
+        #expect(metrics["atlas_http_open_connections"]?.kind == "gauge" && metrics["atlas_http_open_connections"]?.points.first?.value == 7)
     }
 }

@@ -95,6 +95,23 @@ func parsePrometheus(_ text: String) throws -> [ParsedSample] {
         #expect(samples.contains { $0.name == "atlas_storage_query_duration_seconds_bucket" && $0.labels["le"] == "0.025" && $0.value == 1 })
     }
 
+    /// The process-wide bootstrap happens once; later modules retarget it, and a handle keeps the
+    /// registry it was made for. (The only test in this target using the global factory.)
+    @Test func globalMetrics_RouteFactorylessHandles_ToTheModuleInstalledLast() throws {
+        let first = try TelemetryModule(environment: EnvironmentReader([:]))
+        first.installGlobalMetrics()
+        let early = Counter(label: "atlas_global_probe_total", dimensions: [("at", "first")])
+        early.increment(by: 2)
+        let second = try TelemetryModule(environment: EnvironmentReader([:]))
+        second.installGlobalMetrics()
+        Counter(label: "atlas_global_probe_total", dimensions: [("at", "second")]).increment(by: 3)
+        early.increment()
+        let firstSamples = try parsePrometheus(PrometheusRenderer.render(first.registry))
+        let secondSamples = try parsePrometheus(PrometheusRenderer.render(second.registry))
+        #expect(firstSamples.filter { $0.name == "atlas_global_probe_total" }.map(\.value) == [3])
+        #expect(secondSamples.filter { $0.name == "atlas_global_probe_total" }.map { "\($0.labels["at"] ?? ""):\($0.value)" } == ["second:3.0"])
+    }
+
     @Test func escapesLabelValues_SoTheParserReadsThemBack() throws {
         let registry = MetricsRegistry()
         registry.counter("atlas_odd_total", labels: [("tenant", "a\"b\\c\nd")]).increment()

@@ -20,7 +20,7 @@ extension AIModule {
                                  logger: Logger) throws -> Assistant {
         let assistant = Assistant(retriever: retriever, semanticCache: semanticCache, configuration: configuration.assistant,
                                   provider: provider, budgetGuard: budgetGuard, usageMeter: usageMeter, notifier: notifier,
-                                  dataCatalog: dataCatalog, logger: logger)
+                                  dataCatalog: dataCatalog, logger: logger, usageMetrics: usageMetrics)
         graphs.register(try assistant.makeGraph()) { tenant, input in
             _ = try assistant.validatedQuestion(input)
             try await assistant.checkBudget(tenant)

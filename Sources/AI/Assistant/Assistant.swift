@@ -14,12 +14,16 @@ public import Logging
 /// ```
 ///
 /// - **retrieve**: refuses an over-budget tenant (402, before anything is spent), redacts PII in
-///   the question, searches the tenant's documents (hybrid, ``AssistantConfiguration/topK``) and
-///   adds the tenant's data-catalog entries that share words with the question
-///   (``TenantDataCatalog``, when the Data module provides one) and its feature values.
+///   the question, embeds it once and looks it up in the semantic cache with that embedding; on a
+///   miss searches the tenant's documents (hybrid, ``AssistantConfiguration/topK``, the same
+///   embedding), on a hit reuses the passages stored with the cached answer (the lookup confirmed
+///   the entry against the current document generation); then adds the tenant's data-catalog
+///   entries that share words with the question (``TenantDataCatalog``, when the Data module
+///   provides one) and its feature values.
 /// - **safety**: drops passages the injection check flags (recorded in `safety.flagged_chunks`)
 ///   and numbers the rest `[1]…[n]` (`context`, `citations`).
-/// - **cache**: the semantic cache (`cached`); a hit skips the model.
+/// - **cache**: serves the hit the lookup found (`cached`, `response`, `cache`); a hit skips the
+///   model, and **evaluate** still judges the cached answer against its context.
 /// - **llm**: the provider, metered: budget checked first, usage recorded after
 ///   (source `ai.assistant:<model>`); the answer is redacted and cut to the length limit.
 /// - **evaluate**: groundedness, hallucination risk, sentiment, `needs_review`.
@@ -58,11 +62,13 @@ public final class Assistant: Sendable {
     ///   - dataCatalog: the tenant's datasets and features (the Data module's), if any.
     public init(retriever: any Retriever, semanticCache: any SemanticCache, configuration: AssistantConfiguration,
                 provider: (any LLMProvider)? = nil, budgetGuard: (any BudgetGuard)?, usageMeter: (any UsageMeter)?,
-                notifier: (any Notifier)?, dataCatalog: (any TenantDataCatalog)? = nil, logger: Logger) {
+                notifier: (any Notifier)?, dataCatalog: (any TenantDataCatalog)? = nil, logger: Logger,
+                usageMetrics: AIUsageMetrics? = nil) {
         self.configuration = configuration
         self.retriever = retriever
         self.cache = semanticCache
-        self.provider = MeteredProvider(provider ?? configuration.llm.makeProvider(), budgetGuard: budgetGuard, usageMeter: usageMeter)
+        self.provider = MeteredProvider(provider ?? configuration.llm.makeProvider(), budgetGuard: budgetGuard, usageMeter: usageMeter,
+                                        usageMetrics: usageMetrics)
         self.safety = SafetyFilter(configuration: configuration.safety)
         self.evaluator = Evaluator(mode: configuration.evaluationMode)
         self.notifier = notifier
@@ -95,13 +101,31 @@ public final class Assistant: Sendable {
         try await provider.checkBudget(context.tenant)
         let (question, redactions) = safety.redact(try validatedQuestion(state))
         let tenant = context.tenant
-        let generation = try await retriever.generation(of: tenant)
-        let hits = try await retriever.search(question, tenant: tenant, topK: configuration.topK, mode: .hybrid)
-        var retrieved: [JSONValue] = hits.map { hit in
-            .object(["title": .string(hit.title), "text": .string(hit.text), "source": .string(hit.chunkID),
-                     "document_id": .string(hit.documentID), "score": .number(Self.rounded(hit.score))])
+        // One embedding serves the cache lookup and the search.
+        let query = try await retriever.embedQuery(question, tenant: tenant)
+        let lookup = try await cache.lookup(query, tenant: tenant)
+        provider.usageMetrics?.recordCacheLookup(tenant: context.tenant, hit: lookup.hit != nil)
+        var update: GraphState = ["cache": .null]
+        var retrieved: [JSONValue]
+        if let hit = lookup.hit {
+            update["cache"] = .object([
+                "question": .string(hit.question), "answer": .string(hit.answer), "similarity": .number(Self.rounded(hit.similarity)),
+                "hits": .number(Double(hit.hits)), "reviewed": hit.metadata["reviewed"] ?? .bool(false),
+                "citations": hit.metadata["citations"] ?? .null,
+            ])
         }
-        var update: GraphState = [:]
+        if let hit = lookup.hit, let passages = Self.storedPassages(hit.metadata) {
+            // The lookup confirmed the entry against the tenant's current document generation in
+            // storage, and every change to the documents advances it and deletes the entries: the
+            // passages the answer was drawn from are still the tenant's documents, unchanged.
+            retrieved = passages
+        } else {
+            let hits = try await retriever.search(query, tenant: tenant, topK: configuration.topK, mode: .hybrid)
+            retrieved = hits.map { hit in
+                .object(["title": .string(hit.title), "text": .string(hit.text), "source": .string(hit.chunkID),
+                         "document_id": .string(hit.documentID), "score": .number(Self.rounded(hit.score))])
+            }
+        }
         if let dataCatalog {
             let questionTerms = Set(TextAnalyzer.shared.terms(question)).subtracting(TextAnalyzer.questionWords)
             do {
@@ -127,7 +151,7 @@ public final class Assistant: Sendable {
         }
         update["question"] = .string(question)
         update["tenant"] = .string(tenant.rawValue)
-        update["generation"] = .number(Double(generation))
+        update["generation"] = .number(Double(lookup.generation))
         update["retrieved"] = .array(retrieved)
         update["safety"] = .object(["input_redactions": Self.json(redactions)])
         return update
@@ -164,17 +188,15 @@ public final class Assistant: Sendable {
         ]
     }
 
+    /// Serves the hit that the retrieve step's lookup found and counted: the cached answer, with
+    /// the citations its numbers refer to.
     func lookUpCache(_ state: GraphState, _ context: NodeContext) async throws -> GraphState {
-        let question = state["question"]?.string ?? ""
-        guard case .hit(let hit) = try await cache.lookup(question, tenant: context.tenant) else {
+        guard case .object(var hit)? = state["cache"], let answer = hit.removeValue(forKey: "answer")?.string else {
             return ["cached": .bool(false)]
         }
-        var update: GraphState = [
-            "cached": .bool(true), "response": .string(hit.answer),
-            "cache": .object(["question": .string(hit.question), "similarity": .number(Self.rounded(hit.similarity)),
-                              "hits": .number(Double(hit.hits)), "reviewed": hit.metadata["reviewed"] ?? .bool(false)]),
-        ]
-        if let citations = hit.metadata["citations"] { update["citations"] = citations }
+        let citations = hit.removeValue(forKey: "citations")
+        var update: GraphState = ["cached": .bool(true), "response": .string(answer), "cache": .object(hit)]
+        if let citations, citations != .null { update["citations"] = citations }
         return update
     }
 
@@ -286,8 +308,23 @@ public final class Assistant: Sendable {
               let question = state["question"]?.string else { return }
         guard case .miss(let key) = try await cache.lookup(question, tenant: tenant) else { return }
         if let generation = state["generation"]?.int64, key.generation != generation { return }
-        try await cache.store(response, metadata: .object(["citations": state["citations"] ?? .array([]), "reviewed": .bool(reviewed)]),
+        // The context goes with the citations, so a hit's retrieve step can reuse the passages.
+        try await cache.store(response, metadata: .object(["citations": state["citations"] ?? .array([]), "reviewed": .bool(reviewed),
+                                                           "context": state["context"] ?? .array([])]),
                               for: key)
+    }
+
+    /// The document passages a cached answer was drawn from: its context texts with their
+    /// citations (catalog entries, which have no document, are read afresh on every run); `nil`
+    /// when the entry holds none.
+    static func storedPassages(_ metadata: JSONValue) -> [JSONValue]? {
+        guard let texts = metadata["context"]?.assistantItems, let citations = metadata["citations"]?.assistantItems,
+              texts.count == citations.count else { return nil }
+        return zip(texts, citations).compactMap { text, citation in
+            guard let documentID = citation["document_id"], text.string != nil else { return nil }
+            return .object(["title": citation["title"] ?? .string(""), "text": text, "source": citation["source"] ?? .string(""),
+                            "document_id": documentID, "score": citation["score"] ?? .number(0)])
+        }
     }
 
     // MARK: Helpers

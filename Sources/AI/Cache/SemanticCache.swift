@@ -31,6 +31,10 @@ public protocol SemanticCache: Sendable {
     /// The closest cached answer for `question`, or a key to store the answer under.
     func lookup(_ question: String, tenant: TenantID) async throws -> SemanticCacheLookup
 
+    /// ``lookup(_:tenant:)`` for a question already embedded (``Retriever/embedQuery(_:tenant:)``):
+    /// its vector is used when the cache's embedder made it.
+    func lookup(_ query: QueryEmbedding, tenant: TenantID) async throws -> SemanticCacheLookup
+
     /// Caches `answer` for the question of `key`; returns `false` when nothing was stored
     /// (disabled, or the tenant's documents changed since the lookup).
     @discardableResult
@@ -38,6 +42,12 @@ public protocol SemanticCache: Sendable {
 
     /// Drops every entry of `tenant`.
     func invalidate(tenant: TenantID) async throws
+}
+
+extension SemanticCache {
+    public func lookup(_ query: QueryEmbedding, tenant: TenantID) async throws -> SemanticCacheLookup {
+        try await lookup(query.text, tenant: tenant)
+    }
 }
 
 /// The result of ``SemanticCache/lookup(_:tenant:)``.
@@ -49,6 +59,14 @@ public enum SemanticCacheLookup: Sendable {
     public var hit: SemanticCacheHit? {
         if case .hit(let hit) = self { return hit }
         return nil
+    }
+
+    /// The tenant's document generation the lookup saw: a hit's entry belongs to it.
+    public var generation: Int64 {
+        switch self {
+        case .hit(let hit): hit.generation
+        case .miss(let key): key.generation
+        }
     }
 }
 
@@ -64,6 +82,9 @@ public struct SemanticCacheHit: Sendable, Hashable {
     public var hits: Int64
     public var createdAt: Date
     public var expiresAt: Date
+    /// The tenant's document generation the entry was stored at and confirmed against: its
+    /// documents have not changed since the answer was computed.
+    public var generation: Int64
 }
 
 /// What a miss hands back to store the answer under: the question, its embedding and the

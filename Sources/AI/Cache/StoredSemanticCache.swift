@@ -11,10 +11,10 @@ import Storage
 /// entry.
 ///
 /// Storage decides: a lookup reads the tenant's current document generation, the mirror is used
-/// only when it was filled at that generation, and a hit is confirmed by an `UPDATE … RETURNING`
-/// that also counts it (`hits`, `last_hit_at`) and re-checks expiry and generation. So another
+/// only when it was filled at that generation, and a hit is confirmed by reading the entry with
+/// the tenant's generation in one statement, re-checking expiry and generation. So another
 /// instance's writes, an expiry or an invalidation can make a lookup miss, never return a stale
-/// answer.
+/// answer. Hits are counted (`hits`, `last_hit_at`) by ``CacheHitCounter``, off the lookup's path.
 final class StoredSemanticCache: SemanticCache, @unchecked Sendable {
     // @unchecked: `mirrors` is only touched while `lock` is held; the rest is immutable.
     let database: any Database
@@ -31,6 +31,7 @@ final class StoredSemanticCache: SemanticCache, @unchecked Sendable {
 
     private let lock = NSLock()
     private var mirrors: [String: Mirror] = [:]
+    let hits: CacheHitCounter
 
     init(database: any Database, embedder: any Embedder, configuration: SemanticCacheConfiguration, metrics: RetrievalMetrics,
          logger: Logger, now: @escaping @Sendable () -> Date) {
@@ -40,6 +41,7 @@ final class StoredSemanticCache: SemanticCache, @unchecked Sendable {
         self.metrics = metrics
         self.logger = logger
         self.now = now
+        hits = CacheHitCounter(database: database, logger: logger)
     }
 
     var isEnabled: Bool { configuration.isEnabled }
@@ -50,6 +52,14 @@ final class StoredSemanticCache: SemanticCache, @unchecked Sendable {
     }
 
     func lookup(_ question: String, tenant: TenantID) async throws -> SemanticCacheLookup {
+        try await lookup(question, vector: nil, tenant: tenant)
+    }
+
+    func lookup(_ query: QueryEmbedding, tenant: TenantID) async throws -> SemanticCacheLookup {
+        try await lookup(query.text, vector: query.vector(for: embedder), tenant: tenant)
+    }
+
+    private func lookup(_ question: String, vector given: [Float]?, tenant: TenantID) async throws -> SemanticCacheLookup {
         let normalized = Self.normalize(question)
         guard !normalized.isEmpty else { throw RetrievalError.invalidQuery("question: must not be empty") }
         guard normalized.unicodeScalars.count <= RetrievalService.maxQueryLength else {
@@ -59,7 +69,8 @@ final class StoredSemanticCache: SemanticCache, @unchecked Sendable {
             throw RetrievalError.invalidQuery("question: must not contain NUL characters")
         }
         let key = tenant.rawValue
-        let vector = try await embedQuestion(question)
+        let vector: [Float]
+        if let given { vector = given } else { vector = try await embedQuestion(question) }
         let model = embedder.identifier
         let dimensions = embedder.dimensions
         let stamp = now()
@@ -94,20 +105,37 @@ final class StoredSemanticCache: SemanticCache, @unchecked Sendable {
             return .miss(missKey)
         }
 
-        let row = try await database.transaction(tenant: key) { conn in
-            try CacheStore.recordHit(key, id: best.entry.id, generation: generation, now: stamp, on: conn)
+        // Confirmed by a read: the entry is still stored, live, and of the generation the tenant's
+        // documents are at in that snapshot. The hit is counted off this path (CacheHitCounter).
+        let id = best.entry.id
+        while true {
+            let epoch = await hits.epochBeforeRead()
+            let row = try await database.read(tenant: key) { conn in
+                try Self.liveEntry(key, id: id, now: stamp, on: conn)
+            }
+            guard let row, try row.decode("generation", as: Int64.self) == generation,
+                  try row.decode("current_generation", as: Int64?.self) ?? 0 == generation else {
+                lock.withLock { mirrors[key]?.entries.removeAll { $0.id == id } }
+                metrics.increment("semantic_cache_misses_total")
+                return .miss(missKey)
+            }
+            guard let unwritten = hits.add(tenant: key, id: id, generation: generation, at: stamp, readAt: epoch) else { continue }
+            metrics.increment("semantic_cache_hits_total")
+            return .hit(SemanticCacheHit(
+                question: try row.decode("question"), answer: try row.decode("answer"),
+                metadata: JSONValue(jsonText: try row.decode("metadata", as: String.self)) ?? .emptyObject,
+                similarity: Double(best.similarity), hits: try row.decode("hits", as: Int64.self) + unwritten,
+                createdAt: try row.decode("created_at"), expiresAt: try row.decode("expires_at"), generation: generation))
         }
-        guard let row else {
-            lock.withLock { mirrors[key]?.entries.removeAll { $0.id == best.entry.id } }
-            metrics.increment("semantic_cache_misses_total")
-            return .miss(missKey)
-        }
-        metrics.increment("semantic_cache_hits_total")
-        return .hit(SemanticCacheHit(
-            question: try row.decode("question"), answer: try row.decode("answer"),
-            metadata: JSONValue(jsonText: try row.decode("metadata", as: String.self)) ?? .emptyObject,
-            similarity: Double(best.similarity), hits: try row.decode("hits"), createdAt: try row.decode("created_at"),
-            expiresAt: try row.decode("expires_at")))
+    }
+
+    /// The entry if it is live, with the tenant's current generation read in the same statement.
+    private static func liveEntry(_ tenant: String, id: String, now: Date, on conn: any Connection) throws -> Row? {
+        try conn.queryFirst("""
+            SELECT question, answer, metadata, hits, created_at, expires_at, generation, \
+            (SELECT generation FROM ai_tenant_state WHERE tenant_id = \(tenant)) AS current_generation \
+            FROM ai_semantic_cache WHERE tenant_id = \(tenant) AND id = \(id) AND expires_at > \(now)
+            """)
     }
 
     func store(_ answer: String, metadata: JSONValue?, for key: SemanticCacheKey) async throws -> Bool {
@@ -165,6 +193,7 @@ final class StoredSemanticCache: SemanticCache, @unchecked Sendable {
 
     /// Entries and hits stored for a tenant.
     func stats(tenant: TenantID) async throws -> (entries: Int, hits: Int64) {
+        await hits.flush()
         let key = tenant.rawValue
         return try await database.read(tenant: key) { try CacheStore.stats(key, on: $0) }
     }

@@ -20,11 +20,15 @@ public struct MeteredProvider: Sendable {
     public let provider: any LLMProvider
     public let budgetGuard: (any BudgetGuard)?
     public let usageMeter: (any UsageMeter)?
+    /// Per-tenant token (and, for the assistant, cache) counters, if any.
+    public let usageMetrics: AIUsageMetrics?
 
-    public init(_ provider: any LLMProvider, budgetGuard: (any BudgetGuard)?, usageMeter: (any UsageMeter)?) {
+    public init(_ provider: any LLMProvider, budgetGuard: (any BudgetGuard)?, usageMeter: (any UsageMeter)?,
+                usageMetrics: AIUsageMetrics? = nil) {
         self.provider = provider
         self.budgetGuard = budgetGuard
         self.usageMeter = usageMeter
+        self.usageMetrics = usageMetrics
     }
 
     /// The usage source recorded for `model`: `ai.assistant:<model>`, printable ASCII without
@@ -44,6 +48,7 @@ public struct MeteredProvider: Sendable {
     public func complete(_ request: LLMRequest, tenant: TenantID, idempotencyKey: String? = nil) async throws -> LLMCompletion {
         try await checkBudget(tenant)
         let completion = try await provider.complete(request)
+        usageMetrics?.recordTokens(tenant: tenant, input: completion.usage.inputTokens, output: completion.usage.outputTokens)
         try await usageMeter?.record(UsageRecord(
             tenant: tenant, source: Self.source(model: completion.model), tokens: Int64(completion.usage.totalTokens),
             latencyMs: completion.latencyMs, idempotencyKey: idempotencyKey))

@@ -22,21 +22,39 @@ extension RetrievalService {
         try await searchDetailed(query, tenant: tenant, topK: topK, mode: mode).hits
     }
 
-    /// Ranks the tenant's chunks for `query`.
-    ///
-    /// 1. Vector candidates from the tenant's in-memory index (loaded from storage on first use).
-    /// 2. In one read snapshot: the tenant's generation, the lexical candidates, and the rows of
-    ///    every candidate (a vector hit whose row is gone — deleted by another instance — drops
-    ///    out here, so a result always exists in storage).
-    /// 3. If storage is ahead of the index and no write of this process explains it, the index
-    ///    is reloaded and the vector step repeated.
-    /// 4. Reciprocal rank fusion (hybrid) or one ranking, then highlights.
-    func searchDetailed(_ query: String, tenant: TenantID, topK: Int, mode: SearchMode) async throws -> SearchOutcome {
+    func search(_ query: QueryEmbedding, tenant: TenantID, topK: Int, mode: SearchMode) async throws -> [SearchHit] {
+        try await searchDetailed(query.text, embedded: query, tenant: tenant, topK: topK, mode: mode).hits
+    }
+
+    func embedQuery(_ query: String, tenant: TenantID) async throws -> QueryEmbedding {
+        let trimmed = try Self.validatedQuery(query)
+        return QueryEmbedding(text: trimmed, vector: try await embed([trimmed], tenant: tenant).first, model: embedder.identifier)
+    }
+
+    /// The query trimmed; a 422 problem when it is empty or too long.
+    static func validatedQuery(_ query: String) throws -> String {
         let trimmed = query.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw RetrievalError.invalidQuery("query: must not be empty") }
         guard trimmed.unicodeScalars.count <= Self.maxQueryLength else {
             throw RetrievalError.invalidQuery("query: at most \(Self.maxQueryLength) characters")
         }
+        return trimmed
+    }
+
+    /// Ranks the tenant's chunks for `query`.
+    ///
+    /// 1. Vector candidates from the tenant's in-memory index (loaded from storage on first use).
+    /// 2. In one read snapshot: the tenant's generation, the lexical candidates, reciprocal rank
+    ///    fusion (hybrid) or one ranking, and the rows of the best `topK` only (a vector hit whose
+    ///    row is gone — deleted by another instance — drops out and the ranking is made again, so
+    ///    a result always exists in storage).
+    /// 3. If storage is ahead of the index and no write of this process explains it, the index
+    ///    is reloaded and the vector step and the ranking repeated.
+    /// 4. Highlights.
+    /// `embedded`, when given for the same text by the same embedder, is used instead of embedding again.
+    func searchDetailed(_ query: String, embedded: QueryEmbedding? = nil, tenant: TenantID, topK: Int,
+                        mode: SearchMode) async throws -> SearchOutcome {
+        let trimmed = try Self.validatedQuery(query)
         guard (1...Self.maxTopK).contains(topK) else {
             throw RetrievalError.invalidQuery("top_k: must be between 1 and \(Self.maxTopK)")
         }
@@ -44,8 +62,10 @@ extension RetrievalService {
         let candidates = Self.candidateCount(topK: topK)
 
         var queryVector: [Float]?
-        if mode != .lexical, let vector = try await embed([trimmed], tenant: tenant).first, VectorMath.isUsable(vector) {
-            queryVector = vector
+        if mode != .lexical {
+            var vector = embedded.flatMap { $0.text == trimmed ? $0.vector(for: embedder) : nil }
+            if vector == nil { vector = try await embed([trimmed], tenant: tenant).first }
+            if let vector, VectorMath.isUsable(vector) { queryVector = vector }
         }
         let terms = mode == .vector ? [] : LexicalIndex.terms(for: trimmed)
 
@@ -57,40 +77,25 @@ extension RetrievalService {
             vectorHits = loaded.search(queryVector, k: candidates).results
         }
 
-        let firstSeqs = vectorHits.map(\.label)
-        var (generation, lexicalHits, rows) = try await database.read(tenant: key) { conn in
+        let vectorFirst = vectorHits
+        let (generation, lexicalHits, first) = try await database.read(tenant: key) { conn in
             let generation = try DocumentStore.generation(key, on: conn)
             let lexical = terms.isEmpty ? [] : try LexicalIndex.search(key, terms: terms, limit: candidates, on: conn)
-            let rows = try DocumentStore.chunks(key, seqs: Array(Set(firstSeqs + lexical.map(\.seq))), on: conn)
-            return (generation, lexical, rows)
+            let ranking = try Self.rank(key, vector: vectorFirst, lexical: lexical, mode: mode, topK: topK, on: conn)
+            return (generation, lexical, ranking)
         }
+        var ranking = first
 
         if let queryVector, let current = index, current.isStale(comparedTo: generation) {
             metrics.increment("index_reloads_total", label: "behind_storage")
             let reloaded = try await indexes.ensureLoaded(key, force: true) { [self] in try await self.loadVectors(key) }
-            vectorHits = reloaded.search(queryVector, k: candidates).results
-            let missing = vectorHits.map(\.label).filter { rows[$0] == nil }
-            if !missing.isEmpty {
-                let more = try await database.read(tenant: key) { try DocumentStore.chunks(key, seqs: missing, on: $0) }
-                rows.merge(more) { first, _ in first }
+            let vectorAgain = reloaded.search(queryVector, k: candidates).results
+            let lexical = lexicalHits
+            ranking = try await database.read(tenant: key) { conn in
+                try Self.rank(key, vector: vectorAgain, lexical: lexical, mode: mode, topK: topK, on: conn)
             }
         }
-
-        let vectorList = vectorHits.filter { rows[$0.label] != nil }.map { (label: $0.label, score: Double($0.score)) }
-        let lexicalList = lexicalHits.filter { rows[$0.seq] != nil }.map { (label: $0.seq, score: $0.score) }
-        let ranked: [HybridRanker.Fused]
-        switch mode {
-        case .hybrid:
-            ranked = HybridRanker.fuse(vector: vectorList, lexical: lexicalList)
-        case .vector:
-            ranked = vectorList.enumerated().map {
-                HybridRanker.Fused(label: $1.label, score: $1.score, vectorRank: $0 + 1, vectorScore: $1.score)
-            }
-        case .lexical:
-            ranked = lexicalList.enumerated().map {
-                HybridRanker.Fused(label: $1.label, score: $1.score, lexicalRank: $0 + 1, lexicalScore: $1.score)
-            }
-        }
+        let (ranked, rows) = (ranking.ranked, ranking.rows)
 
         let analyzer = TextAnalyzer.shared
         let queryTerms = Set(analyzer.terms(trimmed).filter { !TextAnalyzer.questionWords.contains($0) })
@@ -103,7 +108,50 @@ extension RetrievalService {
                 metadata: row.metadata)
         }
         metrics.increment("searches_total", label: mode.rawValue)
-        return SearchOutcome(hits: hits, generation: generation, vectorCandidates: vectorList.count, lexicalCandidates: lexicalList.count)
+        return SearchOutcome(hits: hits, generation: generation, vectorCandidates: ranking.vectorCandidates,
+                             lexicalCandidates: ranking.lexicalCandidates)
+    }
+
+    /// A ranking and the rows of its best `topK`.
+    struct Ranking: Sendable {
+        var ranked: [HybridRanker.Fused]
+        var rows: [Int64: ChunkRecord]
+        var vectorCandidates: Int
+        var lexicalCandidates: Int
+    }
+
+    /// Ranks the candidates (fused for `hybrid`) and reads the rows of the best `topK` only, in the
+    /// caller's snapshot: the rest of the candidates is never read. A candidate whose row is gone
+    /// (a vector hit deleted by another instance since this index saw it) leaves its list before
+    /// fusion, exactly as if it had never been found, and the ranking is made again without it.
+    static func rank(_ tenant: String, vector: [ScoredLabel], lexical: [(seq: Int64, score: Double)], mode: SearchMode, topK: Int,
+                     on conn: any Connection) throws -> Ranking {
+        var vectorList = vector.map { (label: $0.label, score: Double($0.score)) }
+        var lexicalList = lexical.map { (label: $0.seq, score: $0.score) }
+        var rows: [Int64: ChunkRecord] = [:]
+        while true {
+            let ranked: [HybridRanker.Fused]
+            switch mode {
+            case .hybrid:
+                ranked = HybridRanker.fuse(vector: vectorList, lexical: lexicalList)
+            case .vector:
+                ranked = vectorList.enumerated().map {
+                    HybridRanker.Fused(label: $1.label, score: $1.score, vectorRank: $0 + 1, vectorScore: $1.score)
+                }
+            case .lexical:
+                ranked = lexicalList.enumerated().map {
+                    HybridRanker.Fused(label: $1.label, score: $1.score, lexicalRank: $0 + 1, lexicalScore: $1.score)
+                }
+            }
+            let unread = ranked.prefix(topK).map(\.label).filter { rows[$0] == nil }
+            if !unread.isEmpty { rows.merge(try DocumentStore.chunks(tenant, seqs: unread, on: conn)) { first, _ in first } }
+            let gone = Set(unread.filter { rows[$0] == nil })
+            if gone.isEmpty {
+                return Ranking(ranked: ranked, rows: rows, vectorCandidates: vectorList.count, lexicalCandidates: lexicalList.count)
+            }
+            vectorList.removeAll { gone.contains($0.label) }
+            lexicalList.removeAll { gone.contains($0.label) }
+        }
     }
 
     /// The tenant's index, loaded from storage if this process has not loaded it yet.

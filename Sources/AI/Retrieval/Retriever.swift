@@ -50,6 +50,53 @@ public protocol Retriever: Sendable {
 
     /// The tenant's document generation: it changes whenever the tenant's documents change.
     func generation(of tenant: TenantID) async throws -> Int64
+
+    /// Embeds `query` once, so that a search and a semantic-cache lookup of the same question
+    /// share one embedding (one call, one metered request, for a remote embedder).
+    func embedQuery(_ query: String, tenant: TenantID) async throws -> QueryEmbedding
+
+    /// ``search(_:tenant:topK:mode:)`` with the query's embedding already computed.
+    func search(_ query: QueryEmbedding, tenant: TenantID, topK: Int, mode: SearchMode) async throws -> [SearchHit]
+}
+
+extension Retriever {
+    /// Embeds nothing: a retriever without embeddings of its own searches by the text.
+    public func embedQuery(_ query: String, tenant: TenantID) async throws -> QueryEmbedding {
+        QueryEmbedding(text: query, vector: nil, model: "")
+    }
+
+    public func search(_ query: QueryEmbedding, tenant: TenantID, topK: Int, mode: SearchMode) async throws -> [SearchHit] {
+        try await search(query.text, tenant: tenant, topK: topK, mode: mode)
+    }
+}
+
+/// A query and its embedding, computed once (``Retriever/embedQuery(_:tenant:)``) and handed to
+/// both the search and the semantic cache.
+///
+/// ```swift
+/// let query = try await ai.retriever.embedQuery(question, tenant: tenant)
+/// if let hit = try await ai.semanticCache.lookup(query, tenant: tenant).hit { … }
+/// let hits = try await ai.retriever.search(query, tenant: tenant, topK: 4, mode: .hybrid)
+/// ```
+public struct QueryEmbedding: Sendable, Hashable {
+    /// The query as it was embedded (trimmed).
+    public let text: String
+    /// Its embedding, `nil` when the retriever computed none.
+    public let vector: [Float]?
+    /// The embedder's ``Embedder/identifier``: a vector is only reused by parts using the same model.
+    public let model: String
+
+    public init(text: String, vector: [Float]?, model: String) {
+        self.text = text
+        self.vector = vector
+        self.model = model
+    }
+
+    /// The vector, when it was made by `embedder` and has its dimensions.
+    func vector(for embedder: any Embedder) -> [Float]? {
+        guard let vector, model == embedder.identifier, vector.count == embedder.dimensions else { return nil }
+        return vector
+    }
 }
 
 /// A document to ingest.

@@ -5,6 +5,7 @@ public import Core
 import Foundation
 public import Logging
 public import Storage
+import Synchronization
 
 /// Runs registered graphs for tenants, durably: each run is a row of `ai_runs`, each superstep a
 /// checkpoint in `ai_checkpoints`, and the run executes in the background of this process.
@@ -95,7 +96,7 @@ public final class RunService: Sendable {
             try RunStore.insertCheckpoint(first, tenant: tenant, on: conn)
         }
         logger.info("run started", metadata: ["ai.run_id": "\(runID)", "ai.graph": "\(name)", "tenant.id": "\(tenant)"])
-        await launch(graph, runID: runID, tenant: tenant)
+        await launch(graph, runID: runID, tenant: tenant, from: first)
         return record
     }
 
@@ -115,13 +116,18 @@ public final class RunService: Sendable {
     public func wait(for id: String, tenant: TenantID) async throws -> RunRecord {
         while true {
             let subscription = await signals.subscribe(id)
-            guard let run = try await run(id, tenant: tenant) else {
+            // Woken at every checkpoint: the status decides, the whole run is read once it settled.
+            let (status, settled) = try await database.read(tenant: tenant.rawValue) { conn -> (RunStatus?, RunRecord?) in
+                guard let status = try RunStore.status(id, tenant: tenant, on: conn) else { return (nil, nil) }
+                return (status, status.isSettled ? try RunStore.run(id, tenant: tenant, on: conn) : nil)
+            }
+            guard status != nil else {
                 await signals.unsubscribe(subscription)
                 throw Self.runNotFound(id)
             }
-            if run.status.isSettled {
+            if let settled {
                 await signals.unsubscribe(subscription)
-                return run
+                return settled
             }
             await signals.wait(subscription, timeout: .milliseconds(500))
             try Task.checkCancellation()
@@ -133,7 +139,7 @@ public final class RunService: Sendable {
     ///   `edit` whose value the interrupt cannot take.
     public func resume(_ id: String, tenant: TenantID, command: ResumeCommand) async throws -> RunRecord {
         let owner = self.owner, lease = leaseMillis, graphs = self.graphs
-        let (record, graph) = try await database.transaction(tenant: tenant.rawValue) { conn -> (RunRecord, CompiledGraph) in
+        let (record, graph, answered) = try await database.transaction(tenant: tenant.rawValue) { conn -> (RunRecord, CompiledGraph, Checkpoint) in
             guard var run = try RunStore.run(id, tenant: tenant, on: conn) else { throw Self.runNotFound(id) }
             guard run.status == .interrupted else {
                 throw GraphError.conflict("run '\(id)' is \(run.status.rawValue), not interrupted: only an interrupted run can be resumed",
@@ -157,10 +163,10 @@ public final class RunService: Sendable {
             run.state = answered.state
             run.checkpointID = answered.id
             run.updatedAt = Date(timeIntervalSince1970: Double(now) / 1000)
-            return (run, graph)
+            return (run, graph, answered)
         }
         logger.info("run resumed", metadata: ["ai.run_id": "\(id)", "ai.decision": "\(command.decision.rawValue)", "tenant.id": "\(tenant)"])
-        await launch(graph, runID: id, tenant: tenant)
+        await launch(graph, runID: id, tenant: tenant, from: answered)
         return record
     }
 
@@ -180,7 +186,7 @@ public final class RunService: Sendable {
     public func replay(_ id: String, tenant: TenantID, from checkpointID: String, patch: GraphState? = nil) async throws -> RunRecord {
         let owner = self.owner, lease = leaseMillis, graphs = self.graphs
         let newID = RunConfig.makeRunID()
-        let (record, graph) = try await database.transaction(tenant: tenant.rawValue) { conn -> (RunRecord, CompiledGraph) in
+        let (record, graph, first) = try await database.transaction(tenant: tenant.rawValue) { conn -> (RunRecord, CompiledGraph, Checkpoint) in
             guard let source = try RunStore.run(id, tenant: tenant, on: conn) else { throw Self.runNotFound(id) }
             guard let checkpoint = try RunStore.checkpoint(id: checkpointID, run: id, tenant: tenant, on: conn) else {
                 throw GraphError(status: 404, code: "checkpoint_not_found",
@@ -197,10 +203,10 @@ public final class RunService: Sendable {
                 parentCheckpointID: checkpoint.id, createdAt: now, updatedAt: now, finishedAt: nil)
             try RunStore.insertRun(record, owner: owner, leaseMillis: lease, on: conn)
             try RunStore.insertCheckpoint(first, tenant: tenant, on: conn)
-            return (record, graph)
+            return (record, graph, first)
         }
         logger.info("run replayed", metadata: ["ai.run_id": "\(newID)", "ai.parent_run_id": "\(id)", "tenant.id": "\(tenant)"])
-        await launch(graph, runID: newID, tenant: tenant)
+        await launch(graph, runID: newID, tenant: tenant, from: first)
         return record
     }
 
@@ -252,37 +258,69 @@ public final class RunService: Sendable {
 
     // MARK: Execution
 
-    func launch(_ graph: CompiledGraph, runID: String, tenant: TenantID) async {
+    /// Executes the run in the background, from `checkpoint` when the caller just stored it as the
+    /// run's newest (in the transaction that made this process its owner), else from the newest stored.
+    func launch(_ graph: CompiledGraph, runID: String, tenant: TenantID, from checkpoint: Checkpoint? = nil) async {
         await tasks.start(runID) { [self] in
-            await self.execute(graph, runID: runID, tenant: tenant)
+            await self.execute(graph, runID: runID, tenant: tenant, from: checkpoint)
         }
     }
 
     struct LeaseLost: Error {}
 
-    func fencedCheckpointer() -> StoredCheckpointer {
+    /// The checkpoint that settled a run in its own transaction (``fencedCheckpointer(settled:)``).
+    final class Settled: Sendable {
+        private let checkpointID = Mutex<String?>(nil)
+        func record(_ id: String) { checkpointID.withLock { $0 = id } }
+        func contains(_ id: String) -> Bool { checkpointID.withLock { $0 == id } }
+    }
+
+    /// Checkpoints written only while this process holds the run's lease, each renewing it. The
+    /// run row points at its newest checkpoint (whose state readers of a running run see); the
+    /// checkpoint a run stops at — completed, or waiting for review — also settles the run, in the
+    /// same transaction.
+    func fencedCheckpointer(settled: Settled = Settled()) -> StoredCheckpointer {
         let owner = self.owner, lease = leaseMillis
         return StoredCheckpointer(database: database) { checkpoint, tenant, conn in
             let now = RunStore.now()
-            let updated = try conn.execute("""
-                UPDATE ai_runs SET step = \(checkpoint.step), checkpoint_id = \(checkpoint.id), \
-                state = \(try SQLValue.json(checkpoint.state)), lease_expires_at = \(now + lease), updated_at = \(now) \
-                WHERE tenant_id = \(tenant.rawValue) AND id = \(checkpoint.runID) AND owner = \(owner) AND status = 'running'
-                """)
+            let updated: Int
+            if checkpoint.isFinal || checkpoint.interrupt != nil {
+                let status: RunStatus = checkpoint.isFinal ? .completed : .interrupted
+                updated = try conn.execute("""
+                    UPDATE ai_runs SET status = \(status.rawValue), state = \(try SQLValue.json(checkpoint.state)), \
+                    interrupt = \(try checkpoint.interrupt.map { try SQLValue.json($0) } ?? .null), error = NULL, \
+                    step = \(checkpoint.step), checkpoint_id = \(checkpoint.id), owner = NULL, lease_expires_at = 0, \
+                    updated_at = \(now), finished_at = \(status == .completed ? SQLValue.integer(now) : .null) \
+                    WHERE tenant_id = \(tenant.rawValue) AND id = \(checkpoint.runID) AND owner = \(owner) AND status = 'running'
+                    """)
+                let id = checkpoint.id
+                conn.afterCommit { settled.record(id) }
+            } else {
+                updated = try conn.execute("""
+                    UPDATE ai_runs SET step = \(checkpoint.step), checkpoint_id = \(checkpoint.id), \
+                    lease_expires_at = \(now + lease), updated_at = \(now) \
+                    WHERE tenant_id = \(tenant.rawValue) AND id = \(checkpoint.runID) AND owner = \(owner) AND status = 'running'
+                    """)
+            }
             if updated == 0 { throw LeaseLost() }
         }
     }
 
-    func execute(_ graph: CompiledGraph, runID: String, tenant: TenantID) async {
+    func execute(_ graph: CompiledGraph, runID: String, tenant: TenantID, from checkpoint: Checkpoint? = nil) async {
         let signals = self.signals
-        let config = RunConfig(runID: runID, tenant: tenant, checkpointer: fencedCheckpointer()) { _ in
+        let settled = Settled()
+        let config = RunConfig(runID: runID, tenant: tenant, checkpointer: fencedCheckpointer(settled: settled)) { _ in
             await signals.notify(runID)
         }
         let outcome: Result<GraphResult, any Error> = await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.renewLease(runID: runID, tenant: tenant) }
             let outcome: Result<GraphResult, any Error>
             do {
-                outcome = .success(try await graph.continueRun(config: config))
+                if let checkpoint {
+                    outcome = .success(try await graph.loop(from: checkpoint, config))
+                } else {
+                    outcome = .success(try await graph.continueRun(config: config))
+                }
             } catch {
                 outcome = .failure(error)
             }
@@ -291,7 +329,7 @@ public final class RunService: Sendable {
         }
         let cancelled = Task.isCancelled
         // A cancelled task may not get a pooled connection: the final write runs in its own task.
-        await Task { await self.finish(runID: runID, tenant: tenant, outcome: outcome, cancelled: cancelled) }.value
+        await Task { await self.finish(runID: runID, tenant: tenant, outcome: outcome, cancelled: cancelled, settled: settled) }.value
         await signals.notify(runID)
     }
 
@@ -315,12 +353,18 @@ public final class RunService: Sendable {
         }
     }
 
-    func finish(runID: String, tenant: TenantID, outcome: Result<GraphResult, any Error>, cancelled: Bool) async {
+    func finish(runID: String, tenant: TenantID, outcome: Result<GraphResult, any Error>, cancelled: Bool,
+                settled: Settled = Settled()) async {
         let owner = self.owner
         let metadata: Logger.Metadata = ["ai.run_id": "\(runID)", "tenant.id": "\(tenant)"]
         do {
             switch outcome {
+            case .success(let result) where settled.contains(result.checkpoint.id):
+                logger.info("run \(result.status == .completed ? RunStatus.completed.rawValue : RunStatus.interrupted.rawValue)",
+                            metadata: metadata)
             case .success(let result):
+                // A run continued from a checkpoint that already stopped it (stored by a process that
+                // ended before it could record the status).
                 let status: RunStatus = result.status == .completed ? .completed : .interrupted
                 try await database.transaction(tenant: tenant.rawValue) { conn in
                     let now = RunStore.now()

@@ -10,9 +10,14 @@ public import Storage
 enum RunStore {
     static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 
-    static let runColumns = """
-        tenant_id, id, graph, thread_id, status, input, state, interrupt, error, step, checkpoint_id, parent_run_id, \
-        parent_checkpoint_id, created_at, updated_at, finished_at
+    /// A run's columns and where they come from, with a `running` run's current checkpoint: while a
+    /// run executes, its state is the checkpoint's (stored once, not copied into `ai_runs.state`
+    /// at every step).
+    static let runSelection = """
+        r.tenant_id, r.id, r.graph, r.thread_id, r.status, r.input, r.state, r.interrupt, r.error, r.step, r.checkpoint_id, \
+        r.parent_run_id, r.parent_checkpoint_id, r.created_at, r.updated_at, r.finished_at, \
+        CASE WHEN r.status = 'running' THEN c.body END AS running_checkpoint \
+        FROM ai_runs r LEFT JOIN ai_checkpoints c ON c.tenant_id = r.tenant_id AND c.run_id = r.id AND c.id = r.checkpoint_id
         """
 
     static func insertRun(_ run: RunRecord, owner: String, leaseMillis: Int64, on conn: any Connection) throws {
@@ -27,14 +32,20 @@ enum RunStore {
     }
 
     static func run(_ id: String, tenant: TenantID, on conn: any Connection) throws -> RunRecord? {
-        try conn.queryFirst("SELECT \(SQLQuery(unsafeSQL: runColumns)) FROM ai_runs WHERE tenant_id = \(tenant.rawValue) AND id = \(id)")
+        try conn.queryFirst("SELECT \(SQLQuery(unsafeSQL: runSelection)) WHERE r.tenant_id = \(tenant.rawValue) AND r.id = \(id)")
             .map(decodeRun)
+    }
+
+    /// The run's status alone (what a waiter polls), or `nil` when the tenant has no such run.
+    static func status(_ id: String, tenant: TenantID, on conn: any Connection) throws -> RunStatus? {
+        try conn.queryScalar("SELECT status FROM ai_runs WHERE tenant_id = \(tenant.rawValue) AND id = \(id)", as: String.self)
+            .map { RunStatus(rawValue: $0) ?? .failed }
     }
 
     static func latestRun(thread: String, tenant: TenantID, on conn: any Connection) throws -> RunRecord? {
         try conn.queryFirst("""
-            SELECT \(SQLQuery(unsafeSQL: runColumns)) FROM ai_runs WHERE tenant_id = \(tenant.rawValue) AND thread_id = \(thread) \
-            ORDER BY created_at DESC, id DESC LIMIT 1
+            SELECT \(SQLQuery(unsafeSQL: runSelection)) WHERE r.tenant_id = \(tenant.rawValue) AND r.thread_id = \(thread) \
+            ORDER BY r.created_at DESC, r.id DESC LIMIT 1
             """).map(decodeRun)
     }
 
@@ -49,9 +60,11 @@ enum RunStore {
             guard let value = row[column], value != .null else { return nil }
             return try row.decodeJSON(column, as: T.self)
         }
+        var state = try json("state", GraphState.self)
+        if status == .running, let current = try json("running_checkpoint", Checkpoint.self) { state = current.state }
         return RunRecord(
             id: try row.decode("id"), tenant: tenant, graph: try row.decode("graph"), threadID: try row.decode("thread_id"),
-            status: status, input: try json("input", GraphState.self) ?? [:], state: try json("state", GraphState.self),
+            status: status, input: try json("input", GraphState.self) ?? [:], state: state,
             interrupt: try json("interrupt", PendingInterrupt.self), error: try row.decode("error", as: String?.self),
             step: Int(try row.decode("step", as: Int64.self)), checkpointID: try row.decode("checkpoint_id", as: String?.self),
             parentRunID: try row.decode("parent_run_id", as: String?.self),
@@ -62,14 +75,14 @@ enum RunStore {
 
     // MARK: Checkpoints
 
+    /// Appends `checkpoint` to its run's history: one statement, numbering it after the run's newest.
     static func insertCheckpoint(_ checkpoint: Checkpoint, tenant: TenantID, on conn: any Connection) throws {
-        let seq = (try conn.queryScalar("""
-            SELECT MAX(seq) FROM ai_checkpoints WHERE tenant_id = \(tenant.rawValue) AND run_id = \(checkpoint.runID)
-            """, as: Int64.self) ?? 0) + 1
         try conn.execute("""
             INSERT INTO ai_checkpoints (tenant_id, run_id, seq, id, parent_id, step, source, body, created_at) VALUES (\
-            \(tenant.rawValue), \(checkpoint.runID), \(seq), \(checkpoint.id), \(checkpoint.parentID), \(checkpoint.step), \
-            \(checkpoint.source.rawValue), \(try SQLValue.json(checkpoint)), \(checkpoint.createdAt))
+            \(tenant.rawValue), \(checkpoint.runID), \
+            (SELECT COALESCE(MAX(seq), 0) + 1 FROM ai_checkpoints WHERE tenant_id = \(tenant.rawValue) AND run_id = \(checkpoint.runID)), \
+            \(checkpoint.id), \(checkpoint.parentID), \(checkpoint.step), \(checkpoint.source.rawValue), \(try SQLValue.json(checkpoint)), \
+            \(checkpoint.createdAt))
             """)
     }
 

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Core
+import CoreMetrics
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -77,7 +78,18 @@ final class OutboxWorker: Service, Sendable {
         for message in messages {
             await deliver(message)
         }
+        await refreshBacklog()
         return messages.count
+    }
+
+    /// Sets `atlas_billing_outbox_pending` from the table, so it counts every instance's messages.
+    private func refreshBacklog() async {
+        do {
+            let pending = try await service.database.read { try OutboxStore.pendingCount(on: $0) }
+            service.outboxPending.record(pending)
+        } catch {
+            service.logger.debug("outbox.backlog_unread", metadata: ["error": "\(String(describing: error))"])
+        }
     }
 
     private func deliver(_ message: OutboxMessage) async {

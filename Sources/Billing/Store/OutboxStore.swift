@@ -78,6 +78,12 @@ enum OutboxStore {
         }.sorted { $0.id < $1.id }
     }
 
+    /// Messages neither delivered nor given up: due, leased or waiting for a retry.
+    static func pendingCount(on conn: any Connection) throws -> Int {
+        try conn.queryScalar("SELECT COUNT(*) FROM billing_outbox WHERE delivered_at IS NULL AND failed_at IS NULL",
+                             as: Int.self) ?? 0
+    }
+
     /// Marks a message delivered; `false` when the lease was lost (another worker took it over).
     @discardableResult
     static func markDelivered(id: Int64, worker: String, now: Int64, on conn: any Connection) throws -> Bool {

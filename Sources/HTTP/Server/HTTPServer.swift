@@ -33,6 +33,7 @@ public final class HTTPServer: Service, Sendable {
         var waiters: [CheckedContinuation<Int, any Error>] = []
         var mailboxes: [LoopMailbox] = []
         var shutdownDeadline: UInt64?
+        var core: ServerCore?
     }
 
     /// The configuration the server was created with.
@@ -68,6 +69,12 @@ public final class HTTPServer: Service, Sendable {
                 }
             }
         }
+    }
+
+    /// Client connections open now, across all event loops (0 before ``run()`` binds); read at
+    /// scrape time for `atlas_http_open_connections`.
+    public var openConnections: Int {
+        state.withLock { $0.core }?.openConnections.load(ordering: .relaxed) ?? 0
     }
 
     /// Starts a graceful shutdown, as a service group's graceful shutdown would.
@@ -138,6 +145,7 @@ public final class HTTPServer: Service, Sendable {
         let core = ServerCore(configuration: configuration,
                               responder: Responder(router: router.compile(), logger: logger),
                               executor: pool, logger: logger)
+        state.withLock { $0.core = core }
         var listeners: [Socket] = []
         do {
             let count = max(1, configuration.eventLoops)

@@ -1,6 +1,7 @@
 // Atlas — Storage
 // SPDX-License-Identifier: Apache-2.0
 
+import CoreMetrics
 import Dispatch
 import Foundation
 
@@ -26,6 +27,7 @@ final class ConnectionPool<Resource: Sendable>: @unchecked Sendable {
     private let timeout: Duration
     private let create: @Sendable () async throws -> Resource
     private let destroy: @Sendable (Resource) async -> Void
+    private let metrics: PoolMetrics?
 
     private let lock = NSLock()
     private var idle: [Resource] = []
@@ -36,8 +38,9 @@ final class ConnectionPool<Resource: Sendable>: @unchecked Sendable {
 
     init(maxSize: Int, timeout: Duration,
          create: @escaping @Sendable () async throws -> Resource,
-         destroy: @escaping @Sendable (Resource) async -> Void) {
+         destroy: @escaping @Sendable (Resource) async -> Void, metrics: PoolMetrics? = nil) {
         precondition(maxSize > 0)
+        self.metrics = metrics
         self.maxSize = maxSize
         self.timeout = timeout
         self.create = create
@@ -52,10 +55,13 @@ final class ConnectionPool<Resource: Sendable>: @unchecked Sendable {
     func acquire() async throws -> Resource {
         switch try await obtain() {
         case .resource(let resource):
+            metrics?.inUse.increment()
             return resource
         case .slot:
             do {
-                return try await create()
+                let resource = try await create()
+                metrics?.inUse.increment()
+                return resource
             } catch {
                 freeSlot()
                 throw error
@@ -67,6 +73,7 @@ final class ConnectionPool<Resource: Sendable>: @unchecked Sendable {
     /// the next waiter, who then opens a fresh one: this is how the pool recovers after the server
     /// restarts.
     func release(_ resource: Resource, reusable: Bool) async {
+        metrics?.inUse.decrement()
         guard reusable else {
             await destroy(resource)
             freeSlot()
@@ -135,10 +142,14 @@ final class ConnectionPool<Resource: Sendable>: @unchecked Sendable {
                     return false
                 }
                 if waiting {
+                    metrics?.waits.increment()
                     let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
                     DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak self] in
-                        self?.fail(id, StorageError(
-                            .timeout, "no database connection became free within \(seconds) s (pool size \(self?.maxSize ?? 0))"))
+                        guard let self else { return }
+                        if fail(id, StorageError(
+                            .timeout, "no database connection became free within \(seconds) s (pool size \(maxSize))")) {
+                            metrics?.timeouts.increment()
+                        }
                     }
                 }
             }
@@ -147,11 +158,14 @@ final class ConnectionPool<Resource: Sendable>: @unchecked Sendable {
         }
     }
 
-    private func fail(_ id: UInt64, _ error: any Error) {
+    /// Fails the waiter `id` if it still waits; `false` when it was served or failed already.
+    @discardableResult
+    private func fail(_ id: UInt64, _ error: any Error) -> Bool {
         let waiter: Waiter? = lock.withLock {
             guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return waiters.remove(at: index)
         }
         waiter?.continuation.resume(throwing: error)
+        return waiter != nil
     }
 }

@@ -1,6 +1,7 @@
 // Atlas — Storage
 // SPDX-License-Identifier: Apache-2.0
 
+import CoreMetrics
 import Dispatch
 
 /// One open backend connection (SQLite handle or libpq `PGconn`). Every method blocks and must be
@@ -74,12 +75,14 @@ final class WorkerConnection: @unchecked Sendable {
 final class ScopedConnection: Connection {
     private let driver: any Driver
     let tenant: String?
+    private let metrics: StorageMetrics?
     private(set) var hooks: [@Sendable () async -> Void] = []
     private var isOpen = true
 
-    init(driver: any Driver, tenant: String?) {
+    init(driver: any Driver, tenant: String?, metrics: StorageMetrics?) {
         self.driver = driver
         self.tenant = tenant
+        self.metrics = metrics
     }
 
     var dialect: SQLDialect { driver.dialect }
@@ -94,11 +97,17 @@ final class ScopedConnection: Connection {
 
     func execute(_ query: SQLQuery) throws -> Int {
         try checkOpen()
+        guard let metrics else { return try driver.execute(query) }
+        let start = StorageMetrics.now()
+        defer { metrics.writes.recordNanoseconds(StorageMetrics.now() &- start) }
         return try driver.execute(query)
     }
 
     func query(_ query: SQLQuery) throws -> [Row] {
         try checkOpen()
+        guard let metrics else { return try driver.query(query) }
+        let start = StorageMetrics.now()
+        defer { metrics.reads.recordNanoseconds(StorageMetrics.now() &- start) }
         return try driver.query(query)
     }
 
@@ -128,12 +137,17 @@ struct Committed<T: Sendable>: @unchecked Sendable {
 enum TransactionRunner {
     /// Runs `body` between an already executed `BEGIN` and `COMMIT`; on any error issues `ROLLBACK`
     /// (harmless when the server already ended the transaction) and rethrows the first error.
+    /// `timer`, when given, records the time from before `setup` to the end of `COMMIT` or
+    /// `ROLLBACK` (the caller's `BEGIN` just ran).
     static func run<T: Sendable>(
         driver: any Driver, tenant: String?, setup: [SQLQuery] = [], cleanup: [SQLQuery] = [],
+        metrics: StorageMetrics?, timer: Timer? = nil,
         _ body: (any Connection) throws -> T
     ) throws -> Committed<T> {
-        let connection = ScopedConnection(driver: driver, tenant: tenant)
+        let connection = ScopedConnection(driver: driver, tenant: tenant, metrics: metrics)
+        let start = timer == nil ? 0 : StorageMetrics.now()
         defer {
+            if let timer { timer.recordNanoseconds(StorageMetrics.now() &- start) }
             connection.invalidate()
             if !driver.isBroken {
                 for statement in cleanup { _ = try? driver.execute(statement) }

@@ -1,6 +1,7 @@
 // Atlas — Storage
 // SPDX-License-Identifier: Apache-2.0
 
+import CoreMetrics
 import Logging
 
 /// PostgreSQL through libpq: a bounded pool of connections, each with its own serial queue.
@@ -15,14 +16,16 @@ final class PostgresDatabase: Database {
     private let pool: ConnectionPool<WorkerConnection>
     private let logger: Logger
     private let state = LockedFlag()
+    private let metrics: StorageMetrics
 
-    private init(pool: ConnectionPool<WorkerConnection>, logger: Logger) {
+    private init(pool: ConnectionPool<WorkerConnection>, metrics: StorageMetrics, logger: Logger) {
         self.pool = pool
+        self.metrics = metrics
         self.logger = logger
     }
 
     static func open(parameters: PostgresConnectionParameters, configuration: DatabaseConfiguration,
-                     logger: Logger) async throws -> PostgresDatabase {
+                     logger: Logger, metrics factory: any MetricsFactory) async throws -> PostgresDatabase {
         var keywords = parameters.keywords
         let connectSeconds = max(1, configuration.connectTimeout.components.seconds)
         keywords["connect_timeout"] = keywords["connect_timeout"] ?? "\(connectSeconds)"
@@ -35,10 +38,11 @@ final class PostgresDatabase: Database {
             create: { [keywords] in
                 try await connect(keywords: keywords, statementTimeout: statementTimeout, target: target, logger: logger)
             },
-            destroy: { await $0.close() })
+            destroy: { await $0.close() },
+            metrics: PoolMetrics(backend: "postgres", pool: "main", capacity: configuration.poolSize, factory: factory))
         logger.debug("storage.open", metadata: ["db.backend": "postgres", "db.target": "\(target)",
                                                 "db.pool_size": "\(configuration.poolSize)"])
-        return PostgresDatabase(pool: pool, logger: logger)
+        return PostgresDatabase(pool: pool, metrics: StorageMetrics(backend: "postgres", factory: factory), logger: logger)
     }
 
     /// Opens a connection on a new worker, retrying with exponential back-off (0.1 s, 0.2 s, 0.4 s)
@@ -117,15 +121,18 @@ final class PostgresDatabase: Database {
     }
 
     func read<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
+        let metrics = self.metrics
         let committed = try await withConnection(begin: "BEGIN READ ONLY") { driver in
-            try TransactionRunner.run(driver: driver, tenant: tenant, setup: Self.tenantSetup(tenant), body)
+            try TransactionRunner.run(driver: driver, tenant: tenant, setup: Self.tenantSetup(tenant), metrics: metrics, body)
         }
         return await committed.finish()
     }
 
     func transaction<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
+        let metrics = self.metrics
         let committed = try await withConnection(begin: "BEGIN") { driver in
-            try TransactionRunner.run(driver: driver, tenant: tenant, setup: Self.tenantSetup(tenant), body)
+            try TransactionRunner.run(driver: driver, tenant: tenant, setup: Self.tenantSetup(tenant), metrics: metrics,
+                                      timer: metrics.transactions, body)
         }
         return await committed.finish()
     }

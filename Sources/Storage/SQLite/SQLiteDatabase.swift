@@ -1,8 +1,10 @@
 // Atlas — Storage
 // SPDX-License-Identifier: Apache-2.0
 
+import CoreMetrics
 import Foundation
 import Logging
+import Synchronization
 
 /// SQLite with one writer connection and a pool of reader connections over a WAL file
 /// (sqlite.org/wal.html): readers never block the writer and see the last committed state.
@@ -15,16 +17,23 @@ final class SQLiteDatabase: Database {
     private let readers: ConnectionPool<WorkerConnection>?
     private let logger: Logger
     private let state = LockedFlag()
+    private let metrics: StorageMetrics
+    private let writerMetrics: PoolMetrics
+    /// Closures submitted to the writer and not finished: more than one means a caller waits.
+    private let writerDemand = Atomic<Int>(0)
 
-    private init(path: String?, writer: WorkerConnection,
-                 readers: ConnectionPool<WorkerConnection>?, logger: Logger) {
+    private init(path: String?, writer: WorkerConnection, readers: ConnectionPool<WorkerConnection>?,
+                 metrics: StorageMetrics, writerMetrics: PoolMetrics, logger: Logger) {
         self.path = path
         self.writer = writer
         self.readers = readers
+        self.metrics = metrics
+        self.writerMetrics = writerMetrics
         self.logger = logger
     }
 
-    static func open(path: String?, configuration: DatabaseConfiguration, logger: Logger) async throws -> SQLiteDatabase {
+    static func open(path: String?, configuration: DatabaseConfiguration, logger: Logger,
+                     metrics factory: any MetricsFactory) async throws -> SQLiteDatabase {
         let synchronous = configuration.sqliteSynchronous
         let busy = configuration.sqliteBusyTimeout
         let timeout = configuration.statementTimeout
@@ -46,23 +55,28 @@ final class SQLiteDatabase: Database {
                     }.value
                     return WorkerConnection(driver: driver, worker: worker)
                 },
-                destroy: { await $0.close() })
+                destroy: { await $0.close() },
+                metrics: PoolMetrics(backend: "sqlite", pool: "readers", capacity: configuration.sqliteReaders, factory: factory))
         }
         var metadata: Logger.Metadata = ["db.backend": "sqlite", "db.synchronous": "\(synchronous.rawValue)"]
         metadata["db.path"] = "\(path ?? ":memory:")"
         logger.debug("storage.open", metadata: metadata)
-        return SQLiteDatabase(path: path, writer: writer, readers: readers, logger: logger)
+        return SQLiteDatabase(path: path, writer: writer, readers: readers,
+                              metrics: StorageMetrics(backend: "sqlite", factory: factory),
+                              writerMetrics: PoolMetrics(backend: "sqlite", pool: "writer", capacity: 1, factory: factory),
+                              logger: logger)
     }
 
     func read<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
         try state.checkOpen()
         guard let readers else {
             // The single in-memory connection is made read-only for the closure's duration.
-            let committed = try await writer.run { driver in
+            let metrics = self.metrics
+            let committed = try await onWriter { driver in
                 _ = try driver.execute("BEGIN DEFERRED")
                 return try TransactionRunner.run(
                     driver: driver, tenant: tenant, setup: ["PRAGMA query_only = ON"],
-                    cleanup: ["PRAGMA query_only = OFF"], body)
+                    cleanup: ["PRAGMA query_only = OFF"], metrics: metrics, body)
             }
             return await committed.finish()
         }
@@ -73,7 +87,7 @@ final class SQLiteDatabase: Database {
             // microseconds: running it here beats handing it to the reader's queue and back.
             committed = try reader.runHere { driver in
                 _ = try driver.execute("BEGIN DEFERRED")
-                return try TransactionRunner.run(driver: driver, tenant: tenant, body)
+                return try TransactionRunner.run(driver: driver, tenant: tenant, metrics: metrics, body)
             }
         } catch {
             await readers.release(reader, reusable: true)
@@ -87,11 +101,26 @@ final class SQLiteDatabase: Database {
         try state.checkOpen()
         // BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads and then writes
         // cannot fail with SQLITE_BUSY halfway when another process writes (sqlite.org/lang_transaction.html).
-        let committed = try await writer.run { driver in
+        let metrics = self.metrics
+        let committed = try await onWriter { driver in
             _ = try driver.execute("BEGIN IMMEDIATE")
-            return try TransactionRunner.run(driver: driver, tenant: tenant, body)
+            return try TransactionRunner.run(driver: driver, tenant: tenant, metrics: metrics,
+                                             timer: metrics.transactions, body)
         }
         return await committed.finish()
+    }
+
+    /// Runs `work` on the writer's queue, counting it as the writer's one connection in use and,
+    /// when another closure was already submitted, as a wait.
+    private func onWriter<T: Sendable>(_ work: @escaping @Sendable (any Driver) throws -> T) async throws -> T {
+        if writerDemand.wrappingAdd(1, ordering: .relaxed).newValue > 1 { writerMetrics.waits.increment() }
+        defer { writerDemand.wrappingSubtract(1, ordering: .relaxed) }
+        let inUse = writerMetrics.inUse
+        return try await writer.run { driver in
+            inUse.increment()
+            defer { inUse.decrement() }
+            return try work(driver)
+        }
     }
 
     func ping() async throws {

@@ -20,11 +20,16 @@ public final class OTLPMetricsExporter: Service, Sendable {
     let startNanos: UInt64
     let resource: [(key: String, value: OTLPValue)]
     let logger: Logger
+    let contributed: @Sendable () -> [ContributedSample]
     private let sentCount = Atomic<Int>(0)
 
+    /// - Parameter contributed: scrape-time samples of other modules (``MetricsContributor``),
+    ///   exported beside the registry's families, as on `/metrics`.
     public init(endpoint: URL, registry: MetricsRegistry, serviceName: String = "atlas",
                 interval: Duration = .seconds(10), timeout: TimeInterval = 10,
-                logger: Logger = Logger(label: "atlas.telemetry")) {
+                logger: Logger = Logger(label: "atlas.telemetry"),
+                contributed: @escaping @Sendable () -> [ContributedSample] = { [] }) {
+        self.contributed = contributed
         var base = endpoint.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.url = URL(string: base + "/v1/metrics") ?? endpoint
@@ -53,13 +58,30 @@ public final class OTLPMetricsExporter: Service, Sendable {
 
     /// Sends one snapshot now.
     public func export() async {
-        let body = OTLPMetricsEncoder.protobuf(registry.snapshot(), startNanos: startNanos, nowNanos: Self.nowNanos(),
-                                               resource: resource)
+        let body = OTLPMetricsEncoder.protobuf(Self.families(registry, contributed()), startNanos: startNanos,
+                                               nowNanos: Self.nowNanos(), resource: resource)
         switch await poster.send(poster.request(url: url, body: body, encoding: .protobuf)) {
         case .success: sentCount.add(1, ordering: .relaxed)
         case .rejected(let status): logger.warning("otlp metrics export rejected", metadata: ["status": "\(status)"])
         case .retryable: logger.debug("otlp metrics export failed; the next interval sends a fresh snapshot")
         }
+    }
+
+    /// The registry's families plus the contributed samples whose names it does not hold (the
+    /// same rule as ``PrometheusRenderer``), sorted by name.
+    static func families(_ registry: MetricsRegistry, _ contributed: [ContributedSample])
+        -> [(name: String, family: MetricsRegistry.Family)] {
+        let own = registry.snapshot()
+        guard !contributed.isEmpty else { return own }
+        let names = Set(own.map(\.name))
+        let extra = MetricsRegistry()
+        for sample in contributed where !names.contains(sample.name) {
+            switch sample.kind {
+            case .counter: extra.floatingCounter(sample.name, labels: sample.labels).set(sample.value)
+            case .gauge, .histogram: extra.gauge(sample.name, labels: sample.labels).set(sample.value)
+            }
+        }
+        return (own + extra.snapshot()).sorted { $0.name < $1.name }
     }
 
     static func nowNanos() -> UInt64 {

@@ -36,7 +36,7 @@ extension Application {
         let auth = try await AuthModule(database: database, configuration: self.auth, logger: logger)
         let billing = BillingModule(
             database: database, configuration: self.billing, logger: logger,
-            auditLog: auth.auditLog, tenantPlanWriter: auth.tenantPlanWriter)
+            auditLog: auth.auditLog, tenantPlanWriter: auth.tenantPlanWriter, metrics: telemetry.metricsFactory)
         // Billing's ledger is the one source of a tenant's period usage (SPEC §4).
         auth.connect(usageLedger: billing.usageLedger, planChangeRecorder: billing.planChangeRecorder)
         try await auth.bootstrap()
@@ -46,7 +46,8 @@ extension Application {
         let data = DataModule(database: database, configuration: self.data, logger: logger)
         try await data.bootstrap()
         data.registerRoutes(on: secured)
-        let ai = AIModule(database: database, configuration: self.ai, logger: logger, usageMeter: billing.usageMeter)
+        let ai = AIModule(database: database, configuration: self.ai, logger: logger, usageMeter: billing.usageMeter,
+                          metrics: telemetry.metricsFactory)
         // Before the routes serve: `POST /ai/runs` names the `assistant` graph by default.
         try ai.installAssistant(budgetGuard: billing.budgetGuard, usageMeter: billing.usageMeter, notifier: billing.notifier,
                                 dataCatalog: data.catalog, logger: logger)

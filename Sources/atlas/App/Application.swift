@@ -74,9 +74,13 @@ struct Application: Sendable {
 
     func serve(migrate shouldMigrate: Bool) async throws {
         let telemetry = try TelemetryModule(environment: environment, logger: logger)
+        // Before any module makes a handle: swift-metrics users without an explicit factory land
+        // in this registry too. The modules below get Telemetry's factory explicitly.
+        telemetry.installGlobalMetrics()
         let database: any Database
         do {
-            database = try await openDatabase()
+            database = try await Storage.openDatabase(configuration: self.database, logger: logger,
+                                                      metrics: telemetry.metricsFactory)
         } catch let error as StorageError {
             throw StartupError(message: "cannot open \(self.database.redactedURL): \(error)")
         }
@@ -98,6 +102,9 @@ struct Application: Sendable {
                 "http.port": "\(port)", "atlas.environment": "\(configuration.environment)",
                 "db.url": "\(DatabaseLocation.redact(self.database.url))",
             ])
+        }
+        telemetry.contribute { [server] in
+            [ContributedSample(name: "atlas_http_open_connections", value: Double(server.openConnections))]
         }
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: DatabaseService(database: database))]

@@ -100,12 +100,16 @@ import Testing
                 if state["cached"] == .bool(true) { hits.append(elapsed) }
             }
 
-            // Where a miss spends its time.
-            var search: [Double] = [], lookup: [Double] = [], guardCheck: [Double] = [], meter: [Double] = []
+            // Where a run spends its time.
+            var search: [Double] = [], vector: [Double] = [], lexical: [Double] = [], lookup: [Double] = [], hitLookup: [Double] = []
+            var guardCheck: [Double] = [], meter: [Double] = []
             for index in 200..<300 {
                 let question = Self.question(index)
                 search.append(try await timed { _ = try await ai.retriever.search(question, tenant: tenant, topK: 4, mode: .hybrid) })
+                vector.append(try await timed { _ = try await ai.retriever.search(question, tenant: tenant, topK: 4, mode: .vector) })
+                lexical.append(try await timed { _ = try await ai.retriever.search(question, tenant: tenant, topK: 4, mode: .lexical) })
                 lookup.append(try await timed { _ = try await missAI.semanticCache.lookup(question, tenant: tenant) })
+                hitLookup.append(try await timed { _ = try await ai.semanticCache.lookup(repeated, tenant: tenant) })
                 guardCheck.append(try await timed { try await billing.budgetGuard.check(tenant) })
                 meter.append(try await timed {
                     try await billing.usageMeter.record(UsageRecord(tenant: tenant, source: "bench", tokens: 1, latencyMs: 1))
@@ -134,7 +138,9 @@ import Testing
             print("  " + Self.summary("cache hit  (graph, in-memory checkpoints)", hits))
             print("  " + Self.summary("cache miss (run service, stored checkpoints)", durableMisses))
             print("  " + Self.summary("cache hit  (run service, stored checkpoints)", durableHits))
-            print("  parts: " + [Self.summary("hybrid search", search), Self.summary("cache lookup", lookup),
+            print("  parts: " + [Self.summary("hybrid search", search), Self.summary("vector search", vector),
+                                 Self.summary("lexical search", lexical), Self.summary("cache lookup (miss)", lookup),
+                                 Self.summary("cache lookup (hit, counted in storage)", hitLookup),
                                  Self.summary("budget check", guardCheck), Self.summary("usage record", meter)].joined(separator: "; "))
             #expect(misses.count >= 190 && hits.count >= 190)
         }

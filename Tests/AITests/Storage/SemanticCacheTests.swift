@@ -139,4 +139,40 @@ import Testing
             #expect(try await module.semanticCache.lookup("Where can I read about parking?", tenant: tenant).hit?.answer == "parking")
         }
     }
+
+    @Test(arguments: Backend.all)
+    func countsEveryHit_InStorage_WithoutWritingOnTheLookupPath(backend: Backend) async throws {
+        try await withAIDatabase(backend) { database, _ in
+            let module = AIModule.make(database)
+            let cache = module.semanticCache
+            let tenant = uniqueTenant()
+            try await Self.ask(cache, Self.question, tenant: tenant)
+            func storedHits() async throws -> Int64 {
+                try await database.read(tenant: tenant.rawValue) { conn in
+                    try conn.queryScalar("SELECT hits FROM ai_semantic_cache WHERE tenant_id = \(tenant.rawValue)", as: Int64.self) ?? -1
+                }
+            }
+
+            // Concurrent hits each report their own count.
+            let counts = try await withThrowingTaskGroup(of: Int64?.self) { group in
+                for _ in 0..<24 { group.addTask { try await cache.lookup(Self.question, tenant: tenant).hit?.hits } }
+                var counts: [Int64?] = []
+                for try await count in group { counts.append(count) }
+                return counts
+            }
+            #expect(counts.compactMap { $0 }.sorted() == Array(1...24))
+            // Written shortly after, in a batch; `stats` waits for what is still to be written.
+            #expect(try await module.cache.stats(tenant: tenant).hits == 24)
+            #expect(try await storedHits() == 24)
+
+            // Hits around a batch being written are counted once each.
+            for round in 1...3 {
+                let hit = try #require(try await cache.lookup(Self.question, tenant: tenant).hit)
+                #expect(hit.hits == 24 + Int64(round))
+                try await Task.sleep(for: .milliseconds(150 * round))
+            }
+            #expect(try await module.cache.stats(tenant: tenant).hits == 27)
+            #expect(try await storedHits() == 27)
+        }
+    }
 }
