@@ -27,13 +27,21 @@ public struct TenantID: Hashable, Comparable, Sendable, CustomStringConvertible,
         rawValue = text
     }
 
+    /// The `String` case of validating, without generic dispatch.
+    public init(validating text: String) throws {
+        guard let value = TenantID(text) else { throw Self.invalid }
+        self = value
+    }
+
+    private static var invalid: AtlasError {
+        AtlasError.badRequest(
+            "tenant ids are 1-63 lowercase letters, digits or hyphens, not starting or ending with a hyphen",
+            code: "invalid_tenant")
+    }
+
     /// Validates `text` and throws a 400 ``AtlasError`` with code `invalid_tenant` when it is not a slug.
     public init(validating text: some StringProtocol) throws {
-        guard let value = TenantID(text) else {
-            throw AtlasError.badRequest(
-                "tenant ids are 1-63 lowercase letters, digits or hyphens, not starting or ending with a hyphen",
-                code: "invalid_tenant")
-        }
+        guard let value = TenantID(text) else { throw Self.invalid }
         self = value
     }
 

@@ -68,7 +68,7 @@ public final class AtlasTracer: Tracer {
         _ operationName: String, context: @autoclosure () -> InstrumentationContext, ofKind kind: SpanKind,
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> AtlasSpan {
-        var spanContext = context()
+        let spanContext = context()
         let parent = spanContext.traceContext
         var ids = SpanIDGenerator()
         let sampled: Bool
