@@ -1,6 +1,7 @@
 // Atlas — Billing
 // SPDX-License-Identifier: Apache-2.0
 
+import Core
 import Foundation
 
 /// A billing period: one calendar month in UTC, `[start, end)`. Every tenant's period is the
@@ -12,19 +13,11 @@ struct BillingPeriod: Hashable, Sendable, Comparable {
     /// The first instant of the next month (exclusive).
     let end: Date
 
-    private static let calendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
-    }()
-
     /// The period containing `date`.
     init(containing date: Date) {
-        let calendar = Self.calendar
-        let parts = calendar.dateComponents([.year, .month], from: date)
-        let start = calendar.date(from: DateComponents(year: parts.year, month: parts.month, day: 1))!
-        self.start = start
-        self.end = calendar.date(byAdding: .month, value: 1, to: start)!
+        let seconds = UTCCalendar.epochSeconds(date)
+        start = Date(timeIntervalSince1970: Double(UTCCalendar.monthStart(containing: seconds)))
+        end = Date(timeIntervalSince1970: Double(UTCCalendar.monthStart(containing: seconds, offset: 1)))
     }
 
     /// The period starting at `startMillis` (as stored in `period_start` columns).
@@ -46,7 +39,7 @@ struct BillingPeriod: Hashable, Sendable, Comparable {
 
     /// `YYYY-MM`, for descriptions and alert payloads.
     var label: String {
-        let parts = Self.calendar.dateComponents([.year, .month], from: start)
-        return String(format: "%04d-%02d", parts.year!, parts.month!)
+        let civil = UTCCalendar.civil(days: UTCCalendar.epochSeconds(start) / 86_400)
+        return String(format: "%04d-%02d", civil.year, civil.month)
     }
 }

@@ -18,14 +18,17 @@ public enum Credential: Sendable, Hashable {
     public static func from(authorization: String?, apiKey: String?) throws -> Credential? {
         var found: Credential?
         if let authorization {
+            // Byte-wise: this runs on every authenticated request, and a token is ~350 bytes.
             let trimmed = authorization.trimmingSpaces
+            let scheme = Array("bearer ".utf8)
             // RFC 9110 §11.1: the scheme is case-insensitive.
-            guard trimmed.count > 7, trimmed.prefix(7).lowercased() == "bearer " else {
+            guard trimmed.utf8.count > scheme.count,
+                  zip(trimmed.utf8, scheme).allSatisfy({ $1 == 0x20 ? $0 == 0x20 : ($0 | 0x20) == $1 }) else {
                 throw AtlasError.unauthorized("the Authorization header must be 'Bearer <token>'")
             }
-            let token = String(trimmed.dropFirst(7)).trimmingSpaces
+            let token = String(trimmed.utf8.dropFirst(scheme.count))?.trimmingSpaces ?? ""
             guard !token.isEmpty else { throw AtlasError.unauthorized("the bearer token is empty") }
-            found = token.hasPrefix(apiKeyPrefix) ? .apiKey(token) : .accessToken(token)
+            found = token.utf8.starts(with: apiKeyPrefix.utf8) ? .apiKey(token) : .accessToken(token)
         }
         if let apiKey {
             let key = apiKey.trimmingSpaces
@@ -42,11 +45,13 @@ public enum Credential: Sendable, Hashable {
 }
 
 extension String {
+    /// Without leading and trailing spaces and tabs; returns `self` when there are none.
     fileprivate var trimmingSpaces: String {
-        var view = Substring(self)
-        while let first = view.first, first == " " || first == "\t" { view = view.dropFirst() }
-        while let last = view.last, last == " " || last == "\t" { view = view.dropLast() }
-        return String(view)
+        let utf8 = self.utf8
+        guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
+        let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })!
+        if first == utf8.startIndex, utf8.index(after: last) == utf8.endIndex { return self }
+        return String(self[first...last])
     }
 }
 

@@ -21,23 +21,51 @@ public struct TenantID: Hashable, Comparable, Sendable, CustomStringConvertible,
         rawValue = String(text)
     }
 
+    /// Validates `text` without generic dispatch (the common case, on every request).
+    public init?(_ text: String) {
+        guard Self.isValid(text) else { return nil }
+        rawValue = text
+    }
+
+    /// The `String` case of validating, without generic dispatch.
+    public init(validating text: String) throws {
+        guard let value = TenantID(text) else { throw Self.invalid }
+        self = value
+    }
+
+    private static var invalid: AtlasError {
+        AtlasError.badRequest(
+            "tenant ids are 1-63 lowercase letters, digits or hyphens, not starting or ending with a hyphen",
+            code: "invalid_tenant")
+    }
+
     /// Validates `text` and throws a 400 ``AtlasError`` with code `invalid_tenant` when it is not a slug.
     public init(validating text: some StringProtocol) throws {
-        guard let value = TenantID(text) else {
-            throw AtlasError.badRequest(
-                "tenant ids are 1-63 lowercase letters, digits or hyphens, not starting or ending with a hyphen",
-                code: "invalid_tenant")
-        }
+        guard let value = TenantID(text) else { throw Self.invalid }
         self = value
     }
 
     /// Whether `text` is a valid tenant slug.
     public static func isValid(_ text: some StringProtocol) -> Bool {
-        let bytes = Array(text.utf8)
-        guard (1...63).contains(bytes.count), bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else {
-            return false
+        isValid(utf8: text.utf8)
+    }
+
+    /// The same check on a `String`, specialised: it runs on every tenant-scoped request.
+    public static func isValid(_ text: String) -> Bool {
+        isValid(utf8: text.utf8)
+    }
+
+    @inline(__always)
+    private static func isValid(utf8: some Collection<UInt8>) -> Bool {
+        var count = 0
+        var last: UInt8 = 0
+        for byte in utf8 {
+            guard byte &- 0x61 < 26 || byte &- 0x30 < 10 || (byte == UInt8(ascii: "-") && count > 0) else { return false }
+            count += 1
+            last = byte
+            if count > 63 { return false }
         }
-        return bytes.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") }
+        return count > 0 && last != UInt8(ascii: "-")
     }
 
     public var description: String { rawValue }

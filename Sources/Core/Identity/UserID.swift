@@ -17,12 +17,40 @@ public struct UserID: Hashable, Comparable, Sendable, CustomStringConvertible, C
         rawValue = String(text)
     }
 
+    /// Validates `text` without generic dispatch (the common case, on every request).
+    public init?(_ text: String) {
+        guard Self.isValid(text) else { return nil }
+        rawValue = text
+    }
+
     /// Whether `text` has the shape of a user id (prefix, then 1–64 characters of `[a-z0-9]`).
     public static func isValid(_ text: some StringProtocol) -> Bool {
-        guard text.hasPrefix(prefix) else { return false }
-        let body = text.utf8.dropFirst(prefix.utf8.count)
-        guard (1...64).contains(body.count) else { return false }
-        return body.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) }
+        isValid(utf8: text.utf8)
+    }
+
+    /// The same check on a `String`, specialised: it runs on every authenticated request.
+    public static func isValid(_ text: String) -> Bool {
+        isValid(utf8: text.utf8)
+    }
+
+    @inline(__always)
+    private static func isValid(utf8: some Collection<UInt8>) -> Bool {
+        // "usr_" then 1–64 of [a-z0-9]
+        var index = 0
+        var valid = true
+        for byte in utf8 {
+            switch index {
+            case 0: valid = byte == UInt8(ascii: "u")
+            case 1: valid = byte == UInt8(ascii: "s")
+            case 2: valid = byte == UInt8(ascii: "r")
+            case 3: valid = byte == UInt8(ascii: "_")
+            default: valid = byte &- 0x61 < 26 || byte &- 0x30 < 10
+            }
+            if !valid { return false }
+            index += 1
+            if index > 68 { return false }
+        }
+        return index > 4
     }
 
     public var description: String { rawValue }

@@ -102,9 +102,14 @@ public struct RequestHeaders: Sendable, Sequence {
 
     /// The combined value of the fields named `name`, or `nil` when there is none.
     public subscript(_ name: String) -> String? {
-        let matches = storage.fields.filter { storage.fieldName($0, equals: name) }
-        guard let first = matches.first else { return nil }
-        if matches.count == 1 { return storage.string(Int(first.valueStart), Int(first.valueCount)) }
+        let fields = storage.fields
+        // One pass without allocating for the usual case: absent, or present once.
+        guard let firstIndex = fields.firstIndex(where: { storage.fieldName($0, equals: name) }) else { return nil }
+        let first = fields[firstIndex]
+        guard fields[(firstIndex + 1)...].contains(where: { storage.fieldName($0, equals: name) }) else {
+            return storage.string(Int(first.valueStart), Int(first.valueCount))
+        }
+        let matches = fields.filter { storage.fieldName($0, equals: name) }
         let separator = name.lowercased() == "cookie" ? "; " : ", "
         return matches.map { storage.string(Int($0.valueStart), Int($0.valueCount)) }.joined(separator: separator)
     }

@@ -31,8 +31,7 @@ public struct Response: Sendable {
 
     /// A JSON response whose body is `value` encoded with snake_case keys and ISO 8601 dates.
     public static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JSONCoding.makeEncoder().encode(value)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .bytes(Array(data)))
+        Response(status: status, headers: [.contentType: "application/json"], body: .bytes(try StreamingJSONEncoder.encode(value)))
     }
 
     /// A JSON response from text that already is JSON.

@@ -15,6 +15,10 @@ final class SQLiteDriver: Driver {
     let isBroken = false
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
+    /// Column names of cached statements, built once per statement rather than once per query.
+    /// Keyed by statement; an entry is reused only while SQLite still returns the same name
+    /// pointer and count (a re-prepare after a schema change allocates new names).
+    private var columnNames: [OpaquePointer: (first: UnsafePointer<CChar>?, count: Int32, columns: RowColumns)] = [:]
     private let statementTimeout: Duration
     /// Uptime in nanoseconds after which the progress handler interrupts the running statement.
     fileprivate var deadline: UInt64 = .max
@@ -79,6 +83,7 @@ final class SQLiteDriver: Driver {
     func close() {
         for statement in statements.values { sqlite3_finalize(statement) }
         statements.removeAll()
+        columnNames.removeAll()
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
     }
@@ -108,7 +113,7 @@ final class SQLiteDriver: Driver {
             if let columns {
                 names = columns
             } else {
-                names = RowColumns((0..<count).map { String(cString: sqlite3_column_name(statement, $0)) })
+                names = self.columns(of: statement, count: count)
                 columns = names
             }
             var values: [SQLValue] = []
@@ -117,6 +122,14 @@ final class SQLiteDriver: Driver {
             rows.append(Row(columns: names, values: values))
         }
         return rows
+    }
+
+    private func columns(of statement: OpaquePointer, count: Int32) -> RowColumns {
+        let first = count > 0 ? sqlite3_column_name(statement, 0) : nil
+        if let cached = columnNames[statement], cached.count == count, cached.first == first { return cached.columns }
+        let columns = RowColumns((0..<count).map { String(cString: sqlite3_column_name(statement, $0)) })
+        columnNames[statement] = (first, count, columns)
+        return columns
     }
 
     func executeScript(_ sql: String) throws {
@@ -183,6 +196,7 @@ final class SQLiteDriver: Driver {
         if statements.count >= Self.cacheLimit {
             for cached in statements.values { sqlite3_finalize(cached) }
             statements.removeAll()
+            columnNames.removeAll()
         }
         statements[sql] = statement
         return statement

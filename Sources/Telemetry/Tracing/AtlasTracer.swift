@@ -68,7 +68,7 @@ public final class AtlasTracer: Tracer {
         _ operationName: String, context: @autoclosure () -> InstrumentationContext, ofKind kind: SpanKind,
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> AtlasSpan {
-        var spanContext = context()
+        let spanContext = context()
         let parent = spanContext.traceContext
         var ids = SpanIDGenerator()
         let sampled: Bool
@@ -81,10 +81,29 @@ public final class AtlasTracer: Tracer {
         }
         let own = TraceContext(traceID: parent?.traceID ?? TraceID.random(using: &ids), spanID: SpanID.random(using: &ids),
                                flags: sampled ? (parent?.flags ?? .sampled) : [], state: parent?.state ?? TraceState())
-        spanContext.traceContext = own
-        return AtlasSpan(name: operationName, kind: kind, context: spanContext, parentSpanID: parent?.spanID,
+        return AtlasSpan(name: operationName, kind: kind, parentContext: spanContext, trace: own, parentSpanID: parent?.spanID,
                          startNanos: instant().nanosecondsSinceEpoch, queue: sampled ? queue(forOperation: operationName) : nil,
                          recording: sampled)
+    }
+
+    /// The server span of one request, named `METHOD route` when it is exported. Cheaper than
+    /// `startSpan`: the name is joined and the attributes expanded on the exporter's thread, not
+    /// on the event loop that serves the request.
+    func startRequestSpan(method: String, route: String?, parent: InstrumentationContext, startNanos: UInt64) -> AtlasSpan {
+        var ids = SpanIDGenerator()
+        let remote = parent.traceContext
+        let sampled: Bool
+        if let remote {
+            sampled = remote.flags.contains(.sampled)
+        } else if let sampleThreshold {
+            sampled = ids.next() < sampleThreshold
+        } else {
+            sampled = true
+        }
+        let own = TraceContext(traceID: remote?.traceID ?? TraceID.random(using: &ids), spanID: SpanID.random(using: &ids),
+                               flags: sampled ? (remote?.flags ?? .sampled) : [], state: remote?.state ?? TraceState())
+        return AtlasSpan(name: method, route: route, kind: .server, parentContext: parent, trace: own, parentSpanID: remote?.spanID,
+                         startNanos: startNanos, queue: sampled && keepsOtherSpans ? queue : nil, recording: sampled)
     }
 
     public func forceFlush() {}
@@ -112,7 +131,10 @@ public final class AtlasTracer: Tracer {
 
 /// One span of an ``AtlasTracer``. Thread-safe; after `end` further changes are ignored.
 public final class AtlasSpan: Tracing.Span {
-    public let context: InstrumentationContext
+    /// The span's own trace context (trace id, span id, flags, state).
+    public let traceContext: TraceContext
+    /// The context the span was started in; ``context`` is this plus ``traceContext``.
+    let parentContext: InstrumentationContext
     let kind: SpanKind
     let parentSpanID: SpanID?
     let startNanos: UInt64
@@ -122,33 +144,52 @@ public final class AtlasSpan: Tracing.Span {
 
     private struct State {
         var name: String
+        /// Joined to `name` with a space when the span is exported or its name read (the route
+        /// of a request span), so the event loop does not build the string.
+        var nameSuffix: String?
         var attributes = SpanAttributes()
         var events: [FinishedSpan.Event] = []
         var status: SpanStatus?
         var ended = false
-        /// Attributes set without going through `SpanAttributes` (a dictionary): the request span's
-        /// fixed set, written once per request.
-        var direct: [(key: String, value: OTLPValue)] = []
+        /// The request span's fixed attributes, expanded when exported.
+        var request: RequestSpanFields?
+        /// ``context``, built on first use: most request spans are never asked for it.
+        var context: InstrumentationContext?
     }
     private let state: Mutex<State>
 
-    init(name: String, kind: SpanKind, context: InstrumentationContext, parentSpanID: SpanID?,
-         startNanos: UInt64, queue: SpanQueue?, recording: Bool = true) {
+    init(name: String, route: String? = nil, kind: SpanKind, parentContext: InstrumentationContext, trace: TraceContext,
+         parentSpanID: SpanID?, startNanos: UInt64, queue: SpanQueue?, recording: Bool = true) {
         self.recording = recording
         self.kind = kind
-        self.context = context
+        self.parentContext = parentContext
+        self.traceContext = trace
         self.parentSpanID = parentSpanID
         self.startNanos = startNanos
         self.queue = queue
-        self.state = Mutex(State(name: name))
+        self.state = Mutex(State(name: name, nameSuffix: route))
     }
 
-    /// The span's own trace context (trace id, span id).
-    public var traceContext: TraceContext { context.traceContext! }
+    /// The context to start children under: the starting context with this span's trace context.
+    public var context: InstrumentationContext {
+        state.withLock { state in
+            if let context = state.context { return context }
+            var context = parentContext
+            context.traceContext = traceContext
+            state.context = context
+            return context
+        }
+    }
 
     public var operationName: String {
-        get { state.withLock { $0.name } }
-        set { state.withLock { if !$0.ended { $0.name = newValue } } }
+        get { state.withLock { state in state.nameSuffix.map { "\(state.name) \($0)" } ?? state.name } }
+        set {
+            state.withLock { state in
+                guard !state.ended else { return }
+                state.name = newValue
+                state.nameSuffix = nil
+            }
+        }
     }
 
     public var attributes: SpanAttributes {
@@ -158,11 +199,16 @@ public final class AtlasSpan: Tracing.Span {
 
     public var isRecording: Bool { recording && state.withLock { !$0.ended } }
 
-    /// Adds attributes in the exported form directly; a key also set through ``attributes`` is
-    /// exported once, with the value given here.
-    func addDirectAttributes(_ pairs: [(key: String, value: OTLPValue)]) {
+    /// Ends a request span with its fixed attributes in one step; a 5xx answer marks it an error.
+    func endRequest(_ fields: RequestSpanFields, endNanos: UInt64) {
         guard recording else { return }
-        state.withLock { if !$0.ended { $0.direct.append(contentsOf: pairs) } }
+        let finished: FinishedSpan? = state.withLock { state in
+            guard !state.ended else { return nil }
+            state.request = fields
+            if fields.status >= 500, state.status?.code != .ok { state.status = SpanStatus(code: .error) }
+            return finish(&state, endNanos: endNanos)
+        }
+        if let finished { queue?.enqueue(finished) }
     }
 
     public func setStatus(_ status: SpanStatus) {
@@ -193,24 +239,40 @@ public final class AtlasSpan: Tracing.Span {
         let endNanos = instant().nanosecondsSinceEpoch
         let finished: FinishedSpan? = state.withLock { state in
             guard !state.ended else { return nil }
-            state.ended = true
-            let trace = context.traceContext!
-            return FinishedSpan(
-                traceID: trace.traceID, spanID: trace.spanID, parentSpanID: parentSpanID,
-                traceState: trace.traceStateHeaderValue ?? "", name: state.name, kind: kind,
-                startNanos: startNanos, endNanos: max(endNanos, startNanos),
-                attributes: Self.merge(OTLPValue.attributes(state.attributes), state.direct), events: state.events,
-                statusCode: state.status.map { $0.code == .ok ? 1 : 2 } ?? 0,
-                statusMessage: state.status?.message ?? "")
+            return finish(&state, endNanos: endNanos)
         }
         if let finished { queue?.enqueue(finished) }
     }
 
-    private static func merge(_ attributes: [(key: String, value: OTLPValue)],
-                              _ direct: [(key: String, value: OTLPValue)]) -> [(key: String, value: OTLPValue)] {
-        guard !direct.isEmpty else { return attributes }
-        if attributes.isEmpty { return direct }
-        let overridden = Set(direct.map(\.key))
-        return (attributes.filter { !overridden.contains($0.key) } + direct).sorted { $0.key < $1.key }
+    private func finish(_ state: inout State, endNanos: UInt64) -> FinishedSpan {
+        state.ended = true
+        return FinishedSpan(
+            traceID: traceContext.traceID, spanID: traceContext.spanID, parentSpanID: parentSpanID,
+            traceStateValue: traceContext.state, baseName: state.name, nameSuffix: state.nameSuffix, kind: kind,
+            startNanos: startNanos, endNanos: max(endNanos, startNanos), spanAttributes: state.attributes,
+            request: state.request, events: state.events,
+            statusCode: state.status.map { $0.code == .ok ? 1 : 2 } ?? 0, statusMessage: state.status?.message ?? "")
+    }
+}
+
+/// The fixed attributes of a request span, kept as fields until export.
+struct RequestSpanFields: Sendable {
+    var method: String
+    var path: String
+    var status: Int
+    var route: String?
+    var tenant: String?
+    var requestID: String?
+
+    /// The semantic-convention attributes (opentelemetry.io/docs/specs/semconv/http/http-spans).
+    var attributes: [(key: String, value: OTLPValue)] {
+        var pairs: [(key: String, value: OTLPValue)] = [
+            ("http.request.method", .string(method)), ("url.path", .string(path)),
+            ("http.response.status_code", .int(Int64(status))),
+        ]
+        if let route { pairs.append(("http.route", .string(route))) }
+        if let tenant { pairs.append(("atlas.tenant", .string(tenant))) }
+        if let requestID { pairs.append(("atlas.request_id", .string(requestID))) }
+        return pairs
     }
 }

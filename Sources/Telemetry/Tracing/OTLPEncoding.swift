@@ -54,21 +54,43 @@ struct ProtoWriter {
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
     }
 
-    mutating func bytes(_ field: Int, _ value: [UInt8]) {
+    mutating func bytes(_ field: Int, _ value: some Collection<UInt8>) {
         tag(field, 2)
         varint(UInt64(value.count))
         bytes.append(contentsOf: value)
     }
 
-    mutating func string(_ field: Int, _ value: String, always: Bool = false) {
-        guard always || !value.isEmpty else { return }
-        bytes(field, Array(value.utf8))
+    /// A 16- or 8-byte id as a `bytes` field, without an intermediate array.
+    mutating func id<ID>(_ field: Int, _ id: ID) {
+        withUnsafeBytes(of: id) { bytes(field, $0) }
     }
 
+    mutating func string(_ field: Int, _ value: String, always: Bool = false) {
+        guard always || !value.isEmpty else { return }
+        var value = value
+        value.withUTF8 { bytes(field, $0) }
+    }
+
+    /// A length-delimited field written in place: one byte is reserved for the length and the
+    /// content is moved only when it turns out longer than 127 bytes.
     mutating func message(_ field: Int, _ build: (inout ProtoWriter) -> Void) {
-        var nested = ProtoWriter()
-        build(&nested)
-        bytes(field, nested.bytes)
+        tag(field, 2)
+        let lengthAt = bytes.count
+        bytes.append(0)
+        build(&self)
+        let length = bytes.count - lengthAt - 1
+        if length < 0x80 {
+            bytes[lengthAt] = UInt8(length)
+            return
+        }
+        var prefix: [UInt8] = []
+        var rest = UInt64(length)
+        while rest >= 0x80 {
+            prefix.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        prefix.append(UInt8(rest))
+        bytes.replaceSubrange(lengthAt...lengthAt, with: prefix)
     }
 }
 
@@ -104,11 +126,21 @@ enum OTLPTraceEncoder {
     }
 
     private static func encode(_ out: inout ProtoWriter, _ span: FinishedSpan) {
-        out.bytes(1, withUnsafeBytes(of: span.traceID.bytes) { Array($0) })
-        out.bytes(2, withUnsafeBytes(of: span.spanID.bytes) { Array($0) })
-        out.string(3, span.traceState)
-        if let parent = span.parentSpanID { out.bytes(4, withUnsafeBytes(of: parent.bytes) { Array($0) }) }
-        out.string(5, span.name, always: true)
+        out.id(1, span.traceID.bytes)
+        out.id(2, span.spanID.bytes)
+        if !span.traceStateValue.isEmpty { out.string(3, span.traceState) }
+        if let parent = span.parentSpanID { out.id(4, parent.bytes) }
+        if let suffix = span.nameSuffix {
+            out.message(5) { name in
+                var base = span.baseName
+                var suffix = suffix
+                base.withUTF8 { name.bytes.append(contentsOf: $0) }
+                name.bytes.append(UInt8(ascii: " "))
+                suffix.withUTF8 { name.bytes.append(contentsOf: $0) }
+            }
+        } else {
+            out.string(5, span.baseName, always: true)
+        }
         out.uint(6, UInt64(kind(span.kind)))
         out.fixed64(7, span.startNanos)
         out.fixed64(8, span.endNanos)

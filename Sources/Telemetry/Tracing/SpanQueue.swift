@@ -40,7 +40,9 @@ public enum OTLPValue: Sendable, Equatable {
     }
 }
 
-/// A span that has ended, ready for export.
+/// A span that has ended, ready for export. What the exporter needs is computed from the
+/// recorded fields on the exporter's thread (``name``, ``attributes``, ``traceState``), not when
+/// the span ends.
 public struct FinishedSpan: Sendable {
     public struct Event: Sendable {
         public var name: String
@@ -51,16 +53,36 @@ public struct FinishedSpan: Sendable {
     public var traceID: TraceID
     public var spanID: SpanID
     public var parentSpanID: SpanID?
-    public var traceState: String
-    public var name: String
+    var traceStateValue: TraceState
+    var baseName: String
+    var nameSuffix: String?
     public var kind: SpanKind
     public var startNanos: UInt64
     public var endNanos: UInt64
-    public var attributes: [(key: String, value: OTLPValue)]
+    var spanAttributes: SpanAttributes
+    var request: RequestSpanFields?
     public var events: [Event]
     /// OTLP `Status.StatusCode`: 0 unset, 1 ok, 2 error.
     public var statusCode: Int
     public var statusMessage: String
+
+    public var name: String { nameSuffix.map { "\(baseName) \($0)" } ?? baseName }
+
+    /// The W3C `tracestate` header value, empty when there is none.
+    public var traceState: String {
+        TraceContext(traceID: traceID, spanID: spanID, flags: [], state: traceStateValue).traceStateHeaderValue ?? ""
+    }
+
+    /// The attributes set through the tracing API, sorted by key, with the request span's fixed
+    /// attributes taking precedence over any of the same key.
+    public var attributes: [(key: String, value: OTLPValue)] {
+        let recorded = OTLPValue.attributes(spanAttributes)
+        guard let request else { return recorded }
+        let fixed = request.attributes
+        if recorded.isEmpty { return fixed }
+        let overridden = Set(fixed.map(\.key))
+        return (recorded.filter { !overridden.contains($0.key) } + fixed).sorted { $0.key < $1.key }
+    }
 }
 
 /// Finished spans waiting for export, at most `capacity` of them: when full a new span is

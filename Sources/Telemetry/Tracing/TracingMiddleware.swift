@@ -38,28 +38,38 @@ public struct TracingMiddleware: Middleware {
     public func before(_ request: Request, context: inout RequestContext) throws -> Response? {
         var parent = InstrumentationContext.topLevel
         tracer.extract(request, into: &parent, using: RequestHeadersExtractor())
-        let name = context.route.map { "\(request.method.rawValue) \($0)" } ?? request.method.rawValue
-        let span = tracer.startSpan(name, context: parent, ofKind: .server, at: DefaultTracerClock.now,
-                                    function: #function, file: #fileID, line: #line)
+        let span = tracer.startRequestSpan(method: request.method.rawValue, route: context.route, parent: parent,
+                                           startNanos: DefaultTracerClock.now.nanosecondsSinceEpoch)
         context[RequestSpanKey.self] = span
-        context.traceID = span.traceContext.traceID.description
-        context.spanID = span.traceContext.spanID.description
+        context.traceID = Hex.string(span.traceContext.traceID.bytes)
+        context.spanID = Hex.string(span.traceContext.spanID.bytes)
         return nil
     }
 
     public func after(_ request: Request, context: RequestContext, response: inout Response) {
         guard let span = context[RequestSpanKey.self], span.recording else { return }
-        var attributes: [(key: String, value: OTLPValue)] = [
-            ("http.request.method", .string(request.method.rawValue)),
-            ("url.path", .string(request.path)),
-            ("http.response.status_code", .int(Int64(response.status.code))),
-        ]
-        attributes.reserveCapacity(6)
-        if let route = context.route { attributes.append(("http.route", .string(route))) }
-        if let tenant = context.tenant { attributes.append(("atlas.tenant", .string(tenant))) }
-        if let requestID = context.requestID { attributes.append(("atlas.request_id", .string(requestID))) }
-        span.addDirectAttributes(attributes)
-        if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
-        span.end(at: DefaultTracerClock.now)
+        span.endRequest(RequestSpanFields(method: request.method.rawValue, path: request.path, status: Int(response.status.code),
+                                          route: context.route, tenant: context.tenant, requestID: context.requestID),
+                        endNanos: DefaultTracerClock.now.nanosecondsSinceEpoch)
+    }
+}
+
+/// Lower-case hex text of fixed-size ids, in one allocation.
+enum Hex {
+    private static let digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66)
+
+    static func string<Bytes>(_ bytes: Bytes) -> String {
+        withUnsafeBytes(of: bytes) { raw in
+            String(unsafeUninitializedCapacity: raw.count * 2) { out in
+                withUnsafeBytes(of: digits) { table in
+                    for (index, byte) in raw.enumerated() {
+                        out[2 * index] = table[Int(byte >> 4)]
+                        out[2 * index + 1] = table[Int(byte & 0x0F)]
+                    }
+                }
+                return raw.count * 2
+            }
+        }
     }
 }
