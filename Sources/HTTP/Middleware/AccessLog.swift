@@ -120,14 +120,23 @@ public final class StandardOutputAccessLog: AccessLogSink {
             append("null", to: &buffer)
         }
         append(#","trace_id":"#, to: &buffer)
-        if let trace = context.traceID {
+        if let trace = context.traceIDText {
             JSONEscaping.appendString(trace, to: &buffer)
+        } else if let words = context.spanWords {
+            buffer.append(0x22)
+            HexText.append(words.traceHigh, to: &buffer)
+            HexText.append(words.traceLow, to: &buffer)
+            buffer.append(0x22)
         } else {
             append("null", to: &buffer)
         }
         append(#","span_id":"#, to: &buffer)
-        if let span = context.spanID {
+        if let span = context.spanIDText {
             JSONEscaping.appendString(span, to: &buffer)
+        } else if let words = context.spanWords {
+            buffer.append(0x22)
+            HexText.append(words.span, to: &buffer)
+            buffer.append(0x22)
         } else {
             append("null", to: &buffer)
         }

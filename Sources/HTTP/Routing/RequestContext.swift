@@ -23,16 +23,28 @@ public struct RequestContext: Sendable {
     /// The tenant the request acts for, once known; logged as `tenant` (null when unset).
     public var tenant: String?
     /// The W3C trace id of the request's span, once tracing set it; logged as `trace_id`.
-    public var traceID: String?
+    public var traceID: String? {
+        get { traceIDText ?? spanWords.map { HexText.string($0.traceHigh, $0.traceLow) } }
+        set { traceIDText = newValue }
+    }
     /// The id of the request's server span, once tracing set it; logged as `span_id`.
-    public var spanID: String?
+    public var spanID: String? {
+        get { spanIDText ?? spanWords.map { HexText.string($0.span) } }
+        set { spanIDText = newValue }
+    }
+    /// Ids set as text (``traceID``/``spanID`` assigned), which take precedence over `spanWords`.
+    private(set) var traceIDText: String?
+    private(set) var spanIDText: String?
+    /// Ids set as numbers by ``setSpanIdentifiers(traceHigh:traceLow:span:)``: formatted only when
+    /// read, and written by the access log without building strings.
+    private(set) var spanWords: SpanWords?
     /// The connected peer, or `nil` for a request that did not come from a socket.
     public let remoteAddress: SocketAddress?
     /// Monotonic nanoseconds when the request head was complete.
     let startNanos: UInt64
     /// A handful of entries per request (principal, span, in-flight flag): a scanned array costs
     /// less than hashing into a dictionary it would first have to allocate.
-    private var values: [(key: ObjectIdentifier, value: any Sendable)] = []
+    private var values: [ContextEntry] = []
 
     init(remoteAddress: SocketAddress?, startNanos: UInt64, route: String?, parameters: Parameters) {
         self.remoteAddress = remoteAddress
@@ -45,6 +57,14 @@ public struct RequestContext: Sendable {
     public init(remoteAddress: SocketAddress? = nil) {
         self.init(remoteAddress: remoteAddress, startNanos: SystemClock.monotonicNanos(), route: nil,
                   parameters: Parameters(kind: "path parameter"))
+    }
+
+    /// Sets the request span's ids from their big-endian 64-bit words (the trace id's high and low
+    /// halves, the span id), as tracing does for every request.
+    public mutating func setSpanIdentifiers(traceHigh: UInt64, traceLow: UInt64, span: UInt64) {
+        spanWords = SpanWords(traceHigh: traceHigh, traceLow: traceLow, span: span)
+        traceIDText = nil
+        spanIDText = nil
     }
 
     /// Time since the request head was complete.
@@ -72,7 +92,7 @@ public struct RequestContext: Sendable {
             case (let index?, nil): values.remove(at: index)
             case (nil, let value?):
                 if values.isEmpty { values.reserveCapacity(4) }
-                values.append((id, value))
+                values.append(ContextEntry(key: id, value: value))
             case (nil, nil): break
             }
         }
@@ -80,6 +100,43 @@ public struct RequestContext: Sendable {
 }
 
 /// A typed key for values stored in a ``RequestContext``.
+struct SpanWords: Sendable {
+    var traceHigh: UInt64
+    var traceLow: UInt64
+    var span: UInt64
+}
+
+/// Lower-case hexadecimal text of 64-bit words, most significant nibble first.
+enum HexText {
+    static let digits: StaticString = "0123456789abcdef"
+
+    static func append(_ word: UInt64, to bytes: inout [UInt8]) {
+        let table = digits.utf8Start
+        for shift in stride(from: 60, through: 0, by: -4) { bytes.append(table[Int((word >> UInt64(shift)) & 0xF)]) }
+    }
+
+    static func string(_ words: UInt64...) -> String {
+        String(unsafeUninitializedCapacity: words.count * 16) { out in
+            let table = digits.utf8Start
+            var position = 0
+            for word in words {
+                for shift in stride(from: 60, through: 0, by: -4) {
+                    out[position] = table[Int((word >> UInt64(shift)) & 0xF)]
+                    position += 1
+                }
+            }
+            return position
+        }
+    }
+}
+
+/// One extension value. A struct, not a tuple: generic code over an array of tuples looks the
+/// tuple's type metadata up at run time on every access.
+struct ContextEntry: Sendable {
+    let key: ObjectIdentifier
+    var value: any Sendable
+}
+
 public protocol RequestContextKey {
     associatedtype Value: Sendable
 }

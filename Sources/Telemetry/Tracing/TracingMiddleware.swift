@@ -41,8 +41,11 @@ public struct TracingMiddleware: Middleware {
         let span = tracer.startRequestSpan(method: request.method.rawValue, route: context.route, parent: parent,
                                            startNanos: DefaultTracerClock.now.nanosecondsSinceEpoch)
         context[RequestSpanKey.self] = span
-        context.traceID = Hex.string(span.traceContext.traceID.bytes)
-        context.spanID = Hex.string(span.traceContext.spanID.bytes)
+        let (high, low) = withUnsafeBytes(of: span.traceContext.traceID.bytes) {
+            (UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)), UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
+        let spanWord = withUnsafeBytes(of: span.traceContext.spanID.bytes) { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) }
+        context.setSpanIdentifiers(traceHigh: high, traceLow: low, span: spanWord)
         return nil
     }
 
@@ -51,25 +54,5 @@ public struct TracingMiddleware: Middleware {
         span.endRequest(RequestSpanFields(method: request.method.rawValue, path: request.path, status: Int(response.status.code),
                                           route: context.route, tenant: context.tenant, requestID: context.requestID),
                         endNanos: DefaultTracerClock.now.nanosecondsSinceEpoch)
-    }
-}
-
-/// Lower-case hex text of fixed-size ids, in one allocation.
-enum Hex {
-    private static let digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66)
-
-    static func string<Bytes>(_ bytes: Bytes) -> String {
-        withUnsafeBytes(of: bytes) { raw in
-            String(unsafeUninitializedCapacity: raw.count * 2) { out in
-                withUnsafeBytes(of: digits) { table in
-                    for (index, byte) in raw.enumerated() {
-                        out[2 * index] = table[Int(byte >> 4)]
-                        out[2 * index + 1] = table[Int(byte & 0x0F)]
-                    }
-                }
-                return raw.count * 2
-            }
-        }
     }
 }
