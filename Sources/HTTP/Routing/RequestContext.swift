@@ -44,7 +44,7 @@ public struct RequestContext: Sendable {
     let startNanos: UInt64
     /// A handful of entries per request (principal, span, in-flight flag): a scanned array costs
     /// less than hashing into a dictionary it would first have to allocate.
-    private var values: [ContextEntry] = []
+    @usableFromInline var values: [ContextEntry] = []
 
     init(remoteAddress: SocketAddress?, startNanos: UInt64, route: String?, parameters: Parameters) {
         self.remoteAddress = remoteAddress
@@ -78,22 +78,26 @@ public struct RequestContext: Sendable {
     /// enum TraceIDKey: RequestContextKey { typealias Value = String }
     /// context[TraceIDKey.self] = traceID
     /// ```
-    public subscript<Key: RequestContextKey>(_ key: Key.Type) -> Key.Value? {
+    @inlinable public subscript<Key: RequestContextKey>(_ key: Key.Type) -> Key.Value? {
         get {
             let id = ObjectIdentifier(key)
             for entry in values where entry.key == id { return entry.value as? Key.Value }
             return nil
         }
         set {
+            // No `switch (index, newValue)`: a tuple of generic optionals has its type metadata
+            // instantiated at run time on every call.
             let id = ObjectIdentifier(key)
             let index = values.firstIndex { $0.key == id }
-            switch (index, newValue) {
-            case (let index?, let value?): values[index].value = value
-            case (let index?, nil): values.remove(at: index)
-            case (nil, let value?):
-                if values.isEmpty { values.reserveCapacity(4) }
-                values.append(ContextEntry(key: id, value: value))
-            case (nil, nil): break
+            if let newValue {
+                if let index {
+                    values[index].value = newValue
+                } else {
+                    if values.isEmpty { values.reserveCapacity(4) }
+                    values.append(ContextEntry(key: id, value: newValue))
+                }
+            } else if let index {
+                values.remove(at: index)
             }
         }
     }
@@ -132,9 +136,14 @@ enum HexText {
 
 /// One extension value. A struct, not a tuple: generic code over an array of tuples looks the
 /// tuple's type metadata up at run time on every access.
-struct ContextEntry: Sendable {
-    let key: ObjectIdentifier
-    var value: any Sendable
+@usableFromInline struct ContextEntry: Sendable {
+    @usableFromInline let key: ObjectIdentifier
+    @usableFromInline var value: any Sendable
+
+    @usableFromInline init(key: ObjectIdentifier, value: any Sendable) {
+        self.key = key
+        self.value = value
+    }
 }
 
 public protocol RequestContextKey {

@@ -32,6 +32,9 @@ public final class OTLPTraceExporter: Service, Sendable {
     let poster: OTLPPoster
     let logger: Logger
     private let counters = Mutex<(exported: Int, failedBatches: Int)>((0, 0))
+    /// Batches taken from the queue and not yet settled, so a flush also waits for the one the
+    /// periodic loop has in flight.
+    private let inFlight = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - endpoint: the collector's base URL (`ATLAS_OTLP_ENDPOINT`); `/v1/traces` is appended.
@@ -73,16 +76,25 @@ public final class OTLPTraceExporter: Service, Sendable {
         await Task.detached { await self.flush() }.value
     }
 
-    /// Exports what is queued now, one attempt per batch, starting no new batch after `budget`
-    /// (so a hanging collector holds up shutdown by at most `budget` plus one request timeout).
+    /// Exports what is queued now and waits for batches already in flight, retrying transient
+    /// failures, but starting nothing after `budget` (so a hanging collector holds up shutdown by
+    /// at most `budget` plus one request timeout).
     public func flush(budget: Duration = .seconds(5)) async {
         let deadline = ContinuousClock.now + budget
-        while queue.count > 0, ContinuousClock.now < deadline {
-            await exportBatch(retry: false)
+        while ContinuousClock.now < deadline {
+            if queue.count > 0 {
+                await exportBatch(retry: true, deadline: deadline)
+            } else if inFlight.load(ordering: .acquiring) > 0 {
+                try? await Task.sleep(for: .milliseconds(10))
+            } else {
+                return
+            }
         }
     }
 
-    private func exportBatch(retry: Bool) async {
+    private func exportBatch(retry: Bool, deadline: ContinuousClock.Instant? = nil) async {
+        inFlight.wrappingAdd(1, ordering: .acquiringAndReleasing)
+        defer { inFlight.wrappingSubtract(1, ordering: .acquiringAndReleasing) }
         let spans = queue.take(batchSize)
         guard !spans.isEmpty else { return }
         let body = encoding == .protobuf
@@ -101,8 +113,10 @@ public final class OTLPTraceExporter: Service, Sendable {
                 counters.withLock { $0.failedBatches += 1 }
                 return
             case .retryable(let retryAfter):
+                let pause = min(max(retryAfter ?? backoff, backoff), .seconds(30))
                 guard attempt < (retry ? maxAttempts : 1), !Task.isCancelled else { break }
-                try? await Task.sleep(for: min(max(retryAfter ?? backoff, backoff), .seconds(30)))
+                if let deadline, ContinuousClock.now + pause > deadline { break }
+                try? await Task.sleep(for: pause)
                 backoff *= 2
             }
         }

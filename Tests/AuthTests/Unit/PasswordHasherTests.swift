@@ -80,13 +80,23 @@ import Testing
         let hasher = Self.fastScrypt
         let hash = try await executor.run { try hasher.hash("pw") }
         #expect(try await executor.run { hasher.verify("pw", against: hash) })
-        // One slow derivation holds the only slot; a second is refused at once.
+        // One slow derivation holds the only slot; a second is refused at once. The slow one says
+        // when it runs and waits to be released, so a busy machine cannot reorder the two.
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
         async let slow: Bool = executor.run {
-            Thread.sleep(forTimeInterval: 0.3)
+            started.signal()
+            release.wait()
             return true
         }
-        try await Task.sleep(for: .milliseconds(50))
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                started.wait()
+                continuation.resume()
+            }
+        }
         await #expect(throws: KDFExecutor.Busy.self) { try await executor.run { true } }
+        release.signal()
         #expect(try await slow)
     }
 }
