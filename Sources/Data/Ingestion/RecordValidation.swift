@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import Foundation
+import Core
 import Storage
 
 /// Checks parsed records against a source's schema and converts them into the raw table's values.
@@ -201,7 +202,7 @@ public enum Timestamps {
             }
             guard index == bytes.count else { return nil }
         }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = UTCCalendar.days(year: year, month: month, day: day)
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetMinutes * 60)
         return seconds * 1000 + Int64(millis)
     }
@@ -212,7 +213,8 @@ public enum Timestamps {
         let fraction = Int(millis - seconds * 1000)
         var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let inDay = Int(seconds - days * 86_400)
-        let (year, month, day) = civilFromDays(Int(days))
+        let civil = UTCCalendar.civil(days: Int(days))
+        let (year, month, day) = (civil.year, civil.month, civil.day)
         days = 0
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
@@ -232,27 +234,5 @@ public enum Timestamps {
         case 4, 6, 9, 11: 30
         default: 31
         }
-    }
-
-    // The proleptic Gregorian day count of H. Hinnant's "chrono-compatible low-level date algorithms".
-    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    private static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
