@@ -26,16 +26,6 @@ enum CacheStore {
         }
     }
 
-    /// Counts a hit on a live entry of `generation` and returns it, or `nil` when it has expired,
-    /// been replaced or been invalidated meanwhile.
-    static func recordHit(_ tenant: String, id: String, generation: Int64, now: Date, on conn: any Connection) throws -> Row? {
-        try conn.queryFirst("""
-            UPDATE ai_semantic_cache SET hits = hits + 1, last_hit_at = \(now) \
-            WHERE tenant_id = \(tenant) AND id = \(id) AND generation = \(generation) AND expires_at > \(now) \
-            RETURNING question, answer, metadata, hits, created_at, expires_at
-            """)
-    }
-
     /// Inserts or replaces an entry.
     static func upsert(_ tenant: String, id: String, question: String, answer: String, metadata: JSONValue, embedding: [Float],
                        model: String, generation: Int64, now: Date, expiresAt: Date, on conn: any Connection) throws {
