@@ -301,6 +301,32 @@ final class Collector: Sendable {
         #expect(try collector.decoded().map(\.name) == ["job"])
     }
 
+    /// Full batches leave back to back: waiting between them would cap export at a batch per
+    /// wake-up (here 60 batches would need 6 s at one per 100 ms).
+    @Test func fullBatchesAreExportedWithoutWaitingBetweenThem() async throws {
+        let collector = Collector()
+        let endpoint = try await collector.start()
+        defer { collector.stop() }
+        let queue = SpanQueue(capacity: 1_000)
+        let exporter = OTLPTraceExporter(endpoint: endpoint, queue: queue, batchSize: 10, interval: .seconds(60))
+        let tracer = AtlasTracer(queue: queue)
+        for _ in 0..<600 {
+            tracer.startSpan("job", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
+                             function: #function, file: #fileID, line: #line).end(at: DefaultTracerClock.now)
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let running = Task { try await exporter.run() }
+        let deadline = started + .seconds(20)
+        while exporter.exported < 600, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let elapsed = clock.now - started
+        running.cancel()
+        _ = try? await running.value
+        #expect(exporter.exported == 600)
+        #expect(collector.received == 60)
+        #expect(elapsed < .seconds(4), "60 batches took \(elapsed)")
+    }
+
     @Test func deadCollector_NeverBlocksRecording_AndQueueStaysBounded() async throws {
         // Port 9 (discard) on loopback has no listener here: connections are refused.
         let queue = SpanQueue(capacity: 100)

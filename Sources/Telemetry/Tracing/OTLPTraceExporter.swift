@@ -65,12 +65,15 @@ public final class OTLPTraceExporter: Service, Sendable {
     public func run() async throws {
         var lastExport = ContinuousClock.now
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: .milliseconds(100))
             let waiting = queue.count
             if waiting >= batchSize || (waiting > 0 && ContinuousClock.now - lastExport >= interval) {
                 await exportBatch(retry: true)
                 lastExport = ContinuousClock.now
+                // Full batches go out back to back: sleeping between them capped export at ten
+                // batches a second, and a busy server dropped spans a healthy collector would take.
+                continue
             }
+            try? await Task.sleep(for: .milliseconds(100))
         }
         // A cancelled task would cancel the final requests too, so flush from a fresh one.
         await Task.detached { await self.flush() }.value
