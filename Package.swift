@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Core"], swiftSettings: strictSettings),
         .testTarget(
             name: "AuthTests",
-            dependencies: ["Auth", "Core", "HTTP", "Storage", .product(name: "JWTKit", package: "jwt-kit"),
+            dependencies: ["Auth", "AtlasTestSupport", "Core", "HTTP", "Storage", .product(name: "JWTKit", package: "jwt-kit"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
@@ -175,7 +175,7 @@ let package = Package(
         // Shared by the test targets: an isolated migrated database per test on SQLite or PostgreSQL.
         .target(
             name: "AtlasTestSupport",
-            dependencies: ["Core", "Storage", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Core", "HTTP", "Storage", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Support",
             swiftSettings: strictSettings),
         .testTarget(name: "AITests", dependencies: ["AI", "AtlasTestSupport", "Billing", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),

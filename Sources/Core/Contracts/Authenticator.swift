@@ -19,19 +19,19 @@ public enum Credential: Sendable, Hashable {
         var found: Credential?
         if let authorization {
             // Byte-wise: this runs on every authenticated request, and a token is ~350 bytes.
-            let trimmed = authorization.trimmingSpaces
+            let trimmed = authorization.trimmingBlanks
             let scheme = Array("bearer ".utf8)
             // RFC 9110 §11.1: the scheme is case-insensitive.
             guard trimmed.utf8.count > scheme.count,
                   zip(trimmed.utf8, scheme).allSatisfy({ $1 == 0x20 ? $0 == 0x20 : ($0 | 0x20) == $1 }) else {
                 throw AtlasError.unauthorized("the Authorization header must be 'Bearer <token>'")
             }
-            let token = String(trimmed.utf8.dropFirst(scheme.count))?.trimmingSpaces ?? ""
+            let token = String(trimmed.utf8.dropFirst(scheme.count))?.trimmingBlanks ?? ""
             guard !token.isEmpty else { throw AtlasError.unauthorized("the bearer token is empty") }
             found = token.utf8.starts(with: apiKeyPrefix.utf8) ? .apiKey(token) : .accessToken(token)
         }
         if let apiKey {
-            let key = apiKey.trimmingSpaces
+            let key = apiKey.trimmingBlanks
             guard key.hasPrefix(apiKeyPrefix) else {
                 throw AtlasError.unauthorized("X-API-Key must hold an Atlas API key (atl_…)")
             }
@@ -41,17 +41,6 @@ public enum Credential: Sendable, Hashable {
             found = .apiKey(key)
         }
         return found
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces and tabs; returns `self` when there are none.
-    fileprivate var trimmingSpaces: String {
-        let utf8 = self.utf8
-        guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })!
-        if first == utf8.startIndex, utf8.index(after: last) == utf8.endIndex { return self }
-        return String(self[first...last])
     }
 }
 

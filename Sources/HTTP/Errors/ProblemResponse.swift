@@ -157,6 +157,8 @@ enum JSONEscaping {
                 case 0x0A: output.append(0x5C); output.append(0x6E)
                 case 0x0D: output.append(0x5C); output.append(0x72)
                 case 0x09: output.append(0x5C); output.append(0x74)
+                case 0x08: output.append(0x5C); output.append(0x62)
+                case 0x0C: output.append(0x5C); output.append(0x66)
                 case 0x00..<0x20:
                     let hex: StaticString = "0123456789abcdef"
                     output.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0xF)]])
@@ -165,5 +167,20 @@ enum JSONEscaping {
             }
         }
         output.append(0x22)
+    }
+
+    /// Appends the decimal digits of `value`.
+    static func appendDecimal(_ value: UInt64, to output: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var remaining = value
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            repeat {
+                scratch[23 - count] = UInt8(truncatingIfNeeded: 0x30 + remaining % 10)
+                remaining /= 10
+                count += 1
+            } while remaining > 0
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[(24 - count)...]))
+        }
     }
 }

@@ -99,9 +99,9 @@ public final class StandardOutputAccessLog: AccessLogSink {
         append(#","method":"#, to: &buffer)
         JSONEscaping.appendString(storage.method.rawValue, to: &buffer)
         append(#","status_code":"#, to: &buffer)
-        appendDecimal(UInt64(max(0, status)), to: &buffer)
+        JSONEscaping.appendDecimal(UInt64(max(0, status)), to: &buffer)
         append(#","duration_ms":"#, to: &buffer)
-        appendDecimal(micros / 1000, to: &buffer)
+        JSONEscaping.appendDecimal(micros / 1000, to: &buffer)
         let fraction = micros % 1000
         buffer.append(0x2E)
         buffer.append(UInt8(truncatingIfNeeded: 0x30 + fraction / 100))
@@ -145,19 +145,5 @@ public final class StandardOutputAccessLog: AccessLogSink {
 
     @inline(__always) private static func append(_ text: StaticString, to buffer: inout [UInt8]) {
         buffer.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
-    private static func appendDecimal(_ value: UInt64, to buffer: inout [UInt8]) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var remaining = value
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            repeat {
-                scratch[23 - count] = UInt8(truncatingIfNeeded: 0x30 + remaining % 10)
-                remaining /= 10
-                count += 1
-            } while remaining > 0
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[(24 - count)...]))
-        }
     }
 }

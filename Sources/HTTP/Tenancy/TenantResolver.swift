@@ -75,20 +75,10 @@ public final class TenantResolver: Sendable {
             return try TenantID(validating: try context.parameters.require(name))
         case .request:
             if let header = request.headers["X-Atlas-Tenant"] {
-                return try TenantID(validating: Self.trimmingBlanks(header))
+                return try TenantID(validating: header.trimmingBlanks)
             }
             return principal.defaultTenant ?? directory.defaultTenant
         }
-    }
-
-    /// `text` without leading and trailing spaces and tabs (byte-wise: it runs on every request
-    /// naming its tenant in a header).
-    static func trimmingBlanks(_ text: String) -> String {
-        let utf8 = text.utf8
-        guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })!
-        if first == utf8.startIndex, utf8.index(after: last) == utf8.endIndex { return text }
-        return String(text[first...last])
     }
 
     /// The answer for a tenant that does not exist or that the caller may not see.

@@ -70,6 +70,25 @@ public final class AtlasTracer: Tracer {
     ) -> AtlasSpan {
         let spanContext = context()
         let parent = spanContext.traceContext
+        let (own, sampled) = traceContext(under: parent)
+        return AtlasSpan(name: operationName, kind: kind, parentContext: spanContext, trace: own, parentSpanID: parent?.spanID,
+                         startNanos: instant().nanosecondsSinceEpoch, queue: sampled ? queue(forOperation: operationName) : nil,
+                         recording: sampled)
+    }
+
+    /// The server span of one request, named `METHOD route` when it is exported. Cheaper than
+    /// `startSpan`: the name is joined and the attributes expanded on the exporter's thread, not
+    /// on the event loop that serves the request.
+    func startRequestSpan(method: String, route: String?, parent: InstrumentationContext, startNanos: UInt64) -> AtlasSpan {
+        let remote = parent.traceContext
+        let (own, sampled) = traceContext(under: remote)
+        return AtlasSpan(name: method, route: route, kind: .server, parentContext: parent, trace: own, parentSpanID: remote?.spanID,
+                         startNanos: startNanos, queue: sampled && keepsOtherSpans ? queue : nil, recording: sampled)
+    }
+
+    /// A new span's own trace context: the parent's trace and sampling decision when there is a
+    /// parent, else a new trace sampled by ``sampleThreshold``.
+    private func traceContext(under parent: TraceContext?) -> (TraceContext, sampled: Bool) {
         var ids = SpanIDGenerator()
         let sampled: Bool
         if let parent {
@@ -81,29 +100,7 @@ public final class AtlasTracer: Tracer {
         }
         let own = TraceContext(traceID: parent?.traceID ?? TraceID.random(using: &ids), spanID: SpanID.random(using: &ids),
                                flags: sampled ? (parent?.flags ?? .sampled) : [], state: parent?.state ?? TraceState())
-        return AtlasSpan(name: operationName, kind: kind, parentContext: spanContext, trace: own, parentSpanID: parent?.spanID,
-                         startNanos: instant().nanosecondsSinceEpoch, queue: sampled ? queue(forOperation: operationName) : nil,
-                         recording: sampled)
-    }
-
-    /// The server span of one request, named `METHOD route` when it is exported. Cheaper than
-    /// `startSpan`: the name is joined and the attributes expanded on the exporter's thread, not
-    /// on the event loop that serves the request.
-    func startRequestSpan(method: String, route: String?, parent: InstrumentationContext, startNanos: UInt64) -> AtlasSpan {
-        var ids = SpanIDGenerator()
-        let remote = parent.traceContext
-        let sampled: Bool
-        if let remote {
-            sampled = remote.flags.contains(.sampled)
-        } else if let sampleThreshold {
-            sampled = ids.next() < sampleThreshold
-        } else {
-            sampled = true
-        }
-        let own = TraceContext(traceID: remote?.traceID ?? TraceID.random(using: &ids), spanID: SpanID.random(using: &ids),
-                               flags: sampled ? (remote?.flags ?? .sampled) : [], state: remote?.state ?? TraceState())
-        return AtlasSpan(name: method, route: route, kind: .server, parentContext: parent, trace: own, parentSpanID: remote?.spanID,
-                         startNanos: startNanos, queue: sampled && keepsOtherSpans ? queue : nil, recording: sampled)
+        return (own, sampled)
     }
 
     public func forceFlush() {}

@@ -89,23 +89,8 @@ import Testing
 
     static func withFakeProvider(_ flavor: Flavor, _ body: (FakeProvider, URL) async throws -> Void) async throws {
         let fake = FakeProvider(flavor: flavor)
-        var logger = Logger(label: "ai-test-llm")
-        logger.logLevel = .critical
-        let server = HTTPServer(router: fake.router,
-                                configuration: HTTPServer.Configuration(host: "127.0.0.1", port: 0, eventLoops: 1, workerThreads: 2),
-                                logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            let port = try await server.listeningPort
-            do {
-                try await body(fake, URL(string: "http://127.0.0.1:\(port)/v1")!)
-            } catch {
-                server.shutdownGracefully()
-                group.cancelAll()
-                throw error
-            }
-            server.shutdownGracefully()
-            try await group.waitForAll()
+        try await withLocalServer(fake.router, workerThreads: 2) { port in
+            try await body(fake, URL(string: "http://127.0.0.1:\(port)/v1")!)
         }
     }
 

@@ -9,30 +9,8 @@ import HTTP
 import HTTPTypes
 import Storage
 
-/// The principals of the route scenarios, by bearer token. The Auth module is a sibling AITests
-/// may not import, so the two Core protocols it implements stand here as fixed tables; the real
-/// pair is exercised by the `atlas` process tests.
-struct ScenarioDirectory: Authenticator, TenantDirectory {
-    let users: [String: (Principal, [TenantID: Role])]
-    let tenants: [TenantID: Tenant]
-    let defaultTenant: TenantID
-
-    func authenticate(_ credential: Credential) async throws -> Principal {
-        let token: String
-        switch credential {
-        case .accessToken(let value), .apiKey(let value): token = value
-        }
-        guard let user = users[token] else { throw AtlasError.unauthorized("unknown token") }
-        return user.0
-    }
-
-    func access(of principal: Principal, to tenant: TenantID) async throws -> TenantAccess? {
-        guard let stored = tenants[tenant] else { return nil }
-        let role = users.values.first { $0.0 == principal }?.1[tenant]
-        if role == nil && !principal.isPlatformAdmin { return nil }
-        return TenantAccess(tenant: stored, role: role)
-    }
-}
+/// The principals of the route scenarios, by bearer token.
+typealias ScenarioDirectory = FixedDirectory
 
 /// The retrieval routes mounted on a router over a real database, answered without a socket.
 struct RouteHarness {

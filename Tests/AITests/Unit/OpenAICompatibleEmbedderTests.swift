@@ -64,23 +64,8 @@ import Testing
 
     func withProvider(dimensions: Int = 8, _ body: (Provider, URL) async throws -> Void) async throws {
         let provider = Provider(dimensions: dimensions)
-        var logger = Logger(label: "ai-test-provider")
-        logger.logLevel = .critical
-        let server = HTTPServer(router: provider.router,
-                                configuration: HTTPServer.Configuration(host: "127.0.0.1", port: 0, eventLoops: 1, workerThreads: 1),
-                                logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            let port = try await server.listeningPort
-            do {
-                try await body(provider, URL(string: "http://127.0.0.1:\(port)/v1/embeddings")!)
-            } catch {
-                server.shutdownGracefully()
-                group.cancelAll()
-                throw error
-            }
-            server.shutdownGracefully()
-            try await group.waitForAll()
+        try await withLocalServer(provider.router) { port in
+            try await body(provider, URL(string: "http://127.0.0.1:\(port)/v1/embeddings")!)
         }
     }
 

@@ -1,6 +1,7 @@
 // Atlas — AuthTests
 // SPDX-License-Identifier: Apache-2.0
 
+import AtlasTestSupport
 @testable import Auth
 import Core
 import Foundation

@@ -1,6 +1,7 @@
 // Atlas — AuthTests
 // SPDX-License-Identifier: Apache-2.0
 
+import AtlasTestSupport
 @testable import Auth
 import Core
 import Foundation
@@ -8,104 +9,35 @@ import HTTP
 import HTTPTypes
 import Logging
 import Storage
-import Synchronization
 import Testing
 
-/// The backends every Auth scenario runs on. PostgreSQL is listed when `ATLAS_TEST_POSTGRES_URL`
-/// is set (scripts/with-postgres.sh), and also when `ATLAS_REQUIRE_POSTGRES=1` is set without it,
-/// so that the run fails instead of silently skipping.
-enum Backend: String, Sendable, CaseIterable, CustomTestStringConvertible {
-    case sqlite
-    case postgres
+/// The backends every Auth scenario runs on, and a clock tests move by hand: the shared ones.
+typealias Backend = TestBackend
+typealias TestClock = AtlasTestSupport.TestClock
 
-    var testDescription: String { rawValue }
-
-    static var postgresURL: String? {
-        ProcessInfo.processInfo.environment["ATLAS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    }
-
-    static var postgresListed: Bool {
-        postgresURL != nil || ProcessInfo.processInfo.environment["ATLAS_REQUIRE_POSTGRES"] == "1"
-    }
-
-    static var all: [Backend] { [.sqlite] + (postgresListed ? [.postgres] : []) }
-    static var postgresOnly: [Backend] { postgresListed ? [.postgres] : [] }
+extension TestBackend {
+    /// PostgreSQL alone, when it is listed: row-level security exists only there.
+    static var postgresOnly: [TestBackend] { all.contains(.postgres) ? [.postgres] : [] }
 }
 
-struct MissingPostgres: Error, CustomStringConvertible {
-    var description: String {
-        "ATLAS_REQUIRE_POSTGRES=1 but ATLAS_TEST_POSTGRES_URL is not set: run the tests under scripts/with-postgres.sh"
-    }
-}
-
-/// A clock tests move by hand.
-final class TestClock: Sendable {
-    private let current: Mutex<Date>
-    init(_ start: Date = Date()) { current = Mutex(start) }
-    var now: Date { current.withLock { $0 } }
-    func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
-}
-
-/// A fresh database for one test. On PostgreSQL: a new schema owned by a new **non-superuser**
-/// role, and the application connects as that role, exactly as production should — so the
-/// row-level-security policies (FORCE'd on the tables' owner) are in force in every Auth test,
-/// and a query that forgets its scope fails here.
+/// A fresh database for one test (``IsolatedTestDatabase``: on PostgreSQL a new schema owned by a
+/// new **non-superuser** role the application connects as, so the row-level-security policies are
+/// in force in every Auth test and a query that forgets its scope fails here). Opened unmigrated,
+/// with a larger pool than the shared harness: the scenarios migrate it themselves and some run
+/// many requests at once.
 struct TestDatabase: Sendable {
-    let backend: Backend
-    let url: String
-    let directory: URL?
-    let schema: String?
-    let role: String?
+    let isolated: IsolatedTestDatabase
 
     static func make(_ backend: Backend) async throws -> TestDatabase {
-        switch backend {
-        case .sqlite:
-            let directory = FileManager.default.temporaryDirectory
-                .appendingPathComponent("atlas-auth-\(UUID().uuidString)", isDirectory: true)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            return TestDatabase(
-                backend: backend, url: "sqlite:///" + directory.appendingPathComponent("auth.db").path, directory: directory,
-                schema: nil, role: nil)
-        case .postgres:
-            guard let base = Backend.postgresURL else { throw MissingPostgres() }
-            let suffix = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            let schema = "auth_\(suffix)"
-            let role = "atlas_app_\(suffix)"
-            let admin = try await openDatabase(url: base)
-            do {
-                try await admin.transaction { conn in
-                    try conn.execute(SQLQuery(unsafeSQL: "CREATE ROLE \(role) LOGIN NOSUPERUSER NOBYPASSRLS"))
-                    try conn.execute(SQLQuery(unsafeSQL: "CREATE SCHEMA \(schema) AUTHORIZATION \(role)"))
-                }
-            } catch {
-                await admin.close()
-                throw error
-            }
-            await admin.close()
-            guard var components = URLComponents(string: base) else { throw MissingPostgres() }
-            components.user = role
-            components.password = nil
-            var query = components.queryItems ?? []
-            query.append(URLQueryItem(name: "options", value: "-csearch_path=\(schema)"))
-            components.queryItems = query
-            let url = components.string!.replacingOccurrences(of: "search_path=", with: "search_path%3D")
-            return TestDatabase(backend: backend, url: url, directory: nil, schema: schema, role: role)
-        }
+        TestDatabase(isolated: try await IsolatedTestDatabase.make(backend, prefix: "auth"))
     }
 
     func open() async throws -> any Database {
-        try await openDatabase(url: url, configuration: DatabaseConfiguration(poolSize: 8, poolTimeout: .seconds(20)))
+        try await openDatabase(url: isolated.url, configuration: DatabaseConfiguration(poolSize: 8, poolTimeout: .seconds(20)))
     }
 
     func remove() async {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-        if let schema, let role, let base = Backend.postgresURL, let admin = try? await openDatabase(url: base) {
-            _ = try? await admin.transaction { conn in
-                try conn.execute(SQLQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"))
-                try conn.execute(SQLQuery(unsafeSQL: "DROP ROLE \(role)"))
-            }
-            await admin.close()
-        }
+        await isolated.remove()
     }
 }
 

@@ -167,23 +167,7 @@ import Testing
 
     func withFeed(_ body: (Feed, Int) async throws -> Void) async throws {
         let feed = Feed()
-        var logger = Logger(label: "data-feed")
-        logger.logLevel = .critical
-        let server = HTTPServer(router: feed.router, configuration: HTTPServer.Configuration(host: "127.0.0.1", port: 0, eventLoops: 1, workerThreads: 1),
-                                logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            let port = try await server.listeningPort
-            do {
-                try await body(feed, port)
-            } catch {
-                server.shutdownGracefully()
-                group.cancelAll()
-                throw error
-            }
-            server.shutdownGracefully()
-            try await group.waitForAll()
-        }
+        try await withLocalServer(feed.router) { port in try await body(feed, port) }
     }
 
     @Test(arguments: IngestBackend.all)

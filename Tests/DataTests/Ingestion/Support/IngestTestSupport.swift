@@ -63,33 +63,10 @@ extension DataIngestion {
 }
 
 /// A tenant id no other test uses.
-func ingestTenant(_ prefix: String = "t") -> TenantID {
-    TenantID(prefix + "-" + UUID().uuidString.lowercased().prefix(8))!
-}
+func ingestTenant(_ prefix: String = "t") -> TenantID { uniqueTenant(prefix) }
 
-/// The principals of route tests by bearer token: a Core `Authenticator` and `TenantDirectory`
-/// over fixed tables (DataTests may not import Auth).
-struct IngestDirectory: Authenticator, TenantDirectory {
-    let users: [String: (Principal, [TenantID: Role])]
-    let tenants: [TenantID: Tenant]
-    let defaultTenant: TenantID
-
-    func authenticate(_ credential: Credential) async throws -> Principal {
-        let token: String
-        switch credential {
-        case .accessToken(let value), .apiKey(let value): token = value
-        }
-        guard let user = users[token] else { throw AtlasError.unauthorized("unknown token") }
-        return user.0
-    }
-
-    func access(of principal: Principal, to tenant: TenantID) async throws -> TenantAccess? {
-        guard let stored = tenants[tenant] else { return nil }
-        let role = users.values.first { $0.0 == principal }?.1[tenant]
-        if role == nil && !principal.isPlatformAdmin { return nil }
-        return TenantAccess(tenant: stored, role: role)
-    }
-}
+/// The principals of route tests by bearer token (DataTests may not import Auth).
+typealias IngestDirectory = FixedDirectory
 
 /// A router with the ingestion and feature routes over a real database, answered without a socket.
 struct IngestRouteHarness {
