@@ -6,10 +6,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -202,5 +205,67 @@ void atlas_set_thread_name(const char *name) {
 int atlas_cpu_count(void) {
     long count = sysconf(_SC_NPROCESSORS_ONLN);
     return count > 0 ? (int)count : 1;
+}
+
+int atlas_poll_one(int fd, int for_write, int timeout_ms) {
+    struct pollfd entry = { .fd = fd, .events = for_write ? POLLOUT : POLLIN, .revents = 0 };
+    for (;;) {
+        int result = poll(&entry, 1, timeout_ms);
+        if (result >= 0 || errno != EINTR) return result;
+    }
+}
+
+ssize_t atlas_recv(int fd, void *buffer, size_t length) {
+    for (;;) {
+        ssize_t result = recv(fd, buffer, length, 0);
+        if (result >= 0 || errno != EINTR) return result;
+    }
+}
+
+static int connect_one(const struct addrinfo *address, int timeout_ms) {
+    int fd = socket(address->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int result = connect(fd, address->ai_addr, address->ai_addrlen);
+    if (result != 0 && errno == EINPROGRESS) {
+        int ready = atlas_poll_one(fd, 1, timeout_ms);
+        if (ready == 0) errno = ETIMEDOUT;
+        if (ready == 1) {
+            int failure = 0;
+            socklen_t length = sizeof(failure);
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length) == 0 && failure == 0) result = 0;
+            else errno = failure ? failure : errno;
+        }
+    }
+    if (result != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    int on = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    return fd;
+}
+
+int atlas_connect_host(const char *host, int port, int timeout_ms) {
+    struct addrinfo hints, *found = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    char service[8];
+    snprintf(service, sizeof(service), "%d", port);
+    if (getaddrinfo(host, service, &hints, &found) != 0 || found == NULL) {
+        errno = EHOSTUNREACH;
+        return -1;
+    }
+    int fd = -1;
+    for (const struct addrinfo *address = found; address != NULL && fd < 0; address = address->ai_next) {
+        fd = connect_one(address, timeout_ms);
+    }
+    int saved = errno;
+    freeaddrinfo(found);
+    errno = saved;
+    return fd;
 }
 #endif // __linux__

@@ -79,5 +79,15 @@ void atlas_set_thread_name(const char *name);
 /// The number of online processors.
 int atlas_cpu_count(void);
 
+/// Resolves `host` (a name or a numeric address) and connects a non-blocking TCP socket to the
+/// first address that answers within `timeout_ms`, with TCP_NODELAY on. Returns the descriptor,
+/// or -1 with errno set (EHOSTUNREACH when the name does not resolve, ETIMEDOUT on timeout).
+int atlas_connect_host(const char *host, int port, int timeout_ms);
+/// Waits up to `timeout_ms` for `fd` to become readable (`for_write` 0) or writable (1):
+/// 1 ready (or an error or hang-up to be read), 0 timed out, -1 with errno.
+int atlas_poll_one(int fd, int for_write, int timeout_ms);
+/// `recv` without flags; -1 with errno (EAGAIN when nothing is waiting).
+ssize_t atlas_recv(int fd, void *buffer, size_t length);
+
 #endif // __linux__
 #endif // ATLAS_CSYSTEMSHIMS_H

@@ -35,7 +35,7 @@ public final class OTLPMetricsExporter: Service, Sendable {
         self.url = URL(string: base + "/v1/metrics") ?? endpoint
         self.registry = registry
         self.interval = interval
-        self.poster = OTLPPoster(timeout: timeout)
+        self.poster = OTLPPoster(url: self.url, timeout: timeout)
         self.startNanos = Self.nowNanos()
         self.resource = [("service.name", .string(serviceName))]
         self.logger = logger
@@ -60,7 +60,7 @@ public final class OTLPMetricsExporter: Service, Sendable {
     public func export() async {
         let body = OTLPMetricsEncoder.protobuf(Self.families(registry, contributed()), startNanos: startNanos,
                                                nowNanos: Self.nowNanos(), resource: resource)
-        switch await poster.send(poster.request(url: url, body: body, encoding: .protobuf)) {
+        switch await poster.send(body, encoding: .protobuf) {
         case .success: sentCount.add(1, ordering: .relaxed)
         case .rejected(let status): logger.warning("otlp metrics export rejected", metadata: ["status": "\(status)"])
         case .retryable: logger.debug("otlp metrics export failed; the next interval sends a fresh snapshot")

@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import Foundation
+import Dispatch
+import HTTP
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -54,7 +56,7 @@ public final class OTLPTraceExporter: Service, Sendable {
         self.initialBackoff = initialBackoff
         self.resource = [("service.name", .string(serviceName)), ("telemetry.sdk.language", .string("swift")),
                          ("telemetry.sdk.name", .string("atlas"))]
-        self.poster = OTLPPoster(timeout: timeout)
+        self.poster = OTLPPoster(url: self.url, timeout: timeout)
         self.logger = logger
     }
 
@@ -103,10 +105,9 @@ public final class OTLPTraceExporter: Service, Sendable {
         let body = encoding == .protobuf
             ? OTLPTraceEncoder.protobuf(spans, resource: resource)
             : OTLPTraceEncoder.json(spans, resource: resource)
-        let request = poster.request(url: url, body: body, encoding: encoding)
         var backoff = initialBackoff
         for attempt in 1...(retry ? maxAttempts : 1) {
-            let outcome = await poster.send(request)
+            let outcome = await poster.send(body, encoding: encoding)
             switch outcome {
             case .success:
                 counters.withLock { $0.exported += spans.count }
@@ -130,6 +131,10 @@ public final class OTLPTraceExporter: Service, Sendable {
 
 /// One OTLP/HTTP POST and how it went (opentelemetry.io/docs/specs/otlp/#otlphttp-response):
 /// 429, 502, 503 and 504 and transport errors may be retried, other failures may not.
+///
+/// A plain-`http` collector (the usual sidecar or in-cluster one) is reached through
+/// ``PlainHTTPClient`` over one kept-alive connection, on a serial queue of this poster's own so
+/// that a hanging collector blocks no other work; `https` goes through URLSession (ADR-012).
 struct OTLPPoster: Sendable {
     enum Outcome {
         case success
@@ -137,40 +142,76 @@ struct OTLPPoster: Sendable {
         case retryable(retryAfter: Duration?)
     }
 
-    let session: URLSession
-
-    init(timeout: TimeInterval) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        session = URLSession(configuration: configuration)
+    private enum Transport: Sendable {
+        case plain(PlainHTTPClient, target: String, queue: DispatchQueue)
+        case session(URLSession)
     }
 
-    func request(url: URL, body: [UInt8], encoding: OTLPProtocol) -> URLRequest {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue(encoding == .protobuf ? "application/x-protobuf" : "application/json",
-                         forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(body)
-        return request
+    let url: URL
+    let timeout: TimeInterval
+    private let transport: Transport
+
+    init(url: URL, timeout: TimeInterval) {
+        self.url = url
+        self.timeout = timeout
+        if let client = PlainHTTPClient(url: url.absoluteString) {
+            transport = .plain(client, target: client.basePath.isEmpty ? "/" : client.basePath,
+                               queue: DispatchQueue(label: "atlas.otlp.\(url.path)"))
+        } else {
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.timeoutIntervalForRequest = timeout
+            configuration.timeoutIntervalForResource = timeout
+            transport = .session(URLSession(configuration: configuration))
+        }
     }
 
-    func send(_ request: URLRequest) async -> Outcome {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-            let task = session.dataTask(with: request) { _, response, error in
-                guard error == nil, let http = response as? HTTPURLResponse else {
-                    continuation.resume(returning: .retryable(retryAfter: nil))
-                    return
-                }
-                switch http.statusCode {
-                case 200..<300: continuation.resume(returning: .success)
-                case 429, 502, 503, 504:
-                    let after = http.value(forHTTPHeaderField: "Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
-                    continuation.resume(returning: .retryable(retryAfter: after))
-                default: continuation.resume(returning: .rejected(http.statusCode))
+    /// Whether requests go through the kept-alive socket client rather than URLSession.
+    var usesPlainClient: Bool {
+        if case .plain = transport { return true }
+        return false
+    }
+
+    func send(_ body: [UInt8], encoding: OTLPProtocol) async -> Outcome {
+        let contentType = encoding == .protobuf ? "application/x-protobuf" : "application/json"
+        switch transport {
+        case .plain(let client, let target, let queue):
+            let timeout = Duration.milliseconds(Int64(timeout * 1000))
+            return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+                queue.async {
+                    do {
+                        let response = try client.send("POST", target, headers: [("Content-Type", contentType)],
+                                                       body: body, timeout: timeout)
+                        continuation.resume(returning: Self.outcome(status: response.status,
+                                                                    retryAfter: response.header("retry-after")))
+                    } catch {
+                        continuation.resume(returning: .retryable(retryAfter: nil))
+                    }
                 }
             }
-            task.resume()
+        case .session(let session):
+            var request = URLRequest(url: url)
+            request.httpMethod = "POST"
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(body)
+            return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+                let task = session.dataTask(with: request) { _, response, error in
+                    guard error == nil, let http = response as? HTTPURLResponse else {
+                        continuation.resume(returning: .retryable(retryAfter: nil))
+                        return
+                    }
+                    continuation.resume(returning: Self.outcome(status: http.statusCode,
+                                                                retryAfter: http.value(forHTTPHeaderField: "Retry-After")))
+                }
+                task.resume()
+            }
+        }
+    }
+
+    static func outcome(status: Int, retryAfter: String?) -> Outcome {
+        switch status {
+        case 200..<300: return .success
+        case 429, 502, 503, 504: return .retryable(retryAfter: retryAfter.flatMap(Int.init).map { Duration.seconds($0) })
+        default: return .rejected(status)
         }
     }
 }
