@@ -259,6 +259,26 @@ final class Collector: Sendable {
         #expect(spanID.count == 16 && spanID != "00f067aa0ba902b7")
     }
 
+    @Test func spanQueueKeepsArrivalOrderAcrossPartialTakes_AndDropsWhenFull() {
+        let queue = SpanQueue(capacity: 8)
+        let tracer = AtlasTracer(queue: queue)
+        func record(_ names: [String]) {
+            for name in names {
+                tracer.startSpan(name, context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
+                                 function: #function, file: #fileID, line: #line).end(at: DefaultTracerClock.now)
+            }
+        }
+        record((0..<10).map { "s\($0)" })
+        #expect(queue.count == 8 && queue.dropped == 2 && queue.enqueued == 8)
+        #expect(queue.take(3).map(\.name) == ["s0", "s1", "s2"])
+        #expect(queue.take(2).map(\.name) == ["s3", "s4"])
+        record(["t0", "t1", "t2", "t3", "t4", "t5"])
+        #expect(queue.count == 8 && queue.dropped == 3)
+        #expect(queue.take(4).map(\.name) == ["s5", "s6", "s7", "t0"])
+        #expect(queue.take(100).map(\.name) == ["t1", "t2", "t3", "t4"])
+        #expect(queue.count == 0 && queue.take(5).isEmpty)
+    }
+
     @Test func injectsTraceparent_ForOutgoingCalls() throws {
         let tracer = AtlasTracer(queue: SpanQueue(capacity: 4))
         let span = tracer.startSpan("llm.call", context: .topLevel, ofKind: .client, at: DefaultTracerClock.now,

@@ -17,7 +17,8 @@ extension IdentityService {
         let now = clock()
         let email = UserStore.normalize(email: configuration.adminUsername)
         let exists = try await database.read(tenant: nil) { conn in try UserStore.find(email: email, conn) != nil }
-        let hasher = passwords
+        // Start-up allocates no 32 MiB scrypt block: see `bootstrapAlgorithm(for:)`.
+        let hasher = PasswordHasher(algorithm: PasswordHasher.bootstrapAlgorithm(for: passwords.algorithm))
         let password = configuration.adminPassword
         let hash = exists ? nil : try await kdf.run { try hasher.hash(password) }
         let fallback = configuration.defaultTenant

@@ -73,7 +73,7 @@ extension IdentityService {
         }
 
         let hasher = passwords
-        let stored = user?.passwordHash ?? decoyHash
+        let stored = try user?.passwordHash ?? decoyHash
         let matches: Bool
         do {
             matches = try await kdf.run { hasher.verify(password, against: stored) }

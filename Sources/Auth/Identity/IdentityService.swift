@@ -23,7 +23,20 @@ final class IdentityService: Sendable {
     let passwords: PasswordHasher
     let kdf: KDFExecutor
     let throttle = LoginThrottle()
-    let decoyHash: String
+    /// What an unknown account's password is checked against (``PasswordHasher/makeDecoy()``),
+    /// made at the first such login rather than at start-up, which then leaves OpenSSL's random
+    /// generator (and the megabytes its set-up touches) alone until a request needs it.
+    private let decoy = Mutex<String?>(nil)
+    var decoyHash: String {
+        get throws {
+            try decoy.withLock { decoy in
+                if let decoy { return decoy }
+                let made = try passwords.makeDecoy()
+                decoy = made
+                return made
+            }
+        }
+    }
     let usageReader: (any TenantUsageReader)?
     /// The clock; tests move it.
     let clock: @Sendable () -> Date
@@ -101,8 +114,6 @@ final class IdentityService: Sendable {
         accessCache = ExpiringCache(timeToLive: ttl, capacity: 50_000)
         passwords = PasswordHasher(algorithm: configuration.passwordAlgorithm)
         kdf = KDFExecutor(threads: configuration.kdfThreads, maximumPending: 64 * configuration.kdfThreads)
-        let hasher = passwords
-        decoyHash = try await kdf.run { try hasher.makeDecoy() }
     }
 
     // MARK: Authenticator

@@ -36,6 +36,21 @@ struct PasswordHasher: Sendable {
     static let scryptRRange = 1...32
     static let scryptPRange = 1...16
     static let pbkdf2IterationRange = 10_000...10_000_000
+    /// The most memory a hash made during start-up may take.
+    static let startupMemoryLimit = 8 << 20
+
+    /// The algorithm of the bootstrap admin's first hash: the configured one, unless it is an
+    /// scrypt whose block (128 · r · N bytes; 32 MiB by default) is over ``startupMemoryLimit`` —
+    /// the idle server's resident peak would triple for it — in which case PBKDF2-HMAC-SHA256 at
+    /// OWASP's 600,000 iterations (cheatsheetseries.owasp.org, Password Storage Cheat Sheet): a
+    /// quarter of a second of one core and no memory to speak of. ``needsRehash(_:)`` then
+    /// replaces it with the configured algorithm at the first successful login.
+    static func bootstrapAlgorithm(for configured: Algorithm) -> Algorithm {
+        if case .scrypt(let logN, let r, _) = configured, 128 * r << logN > startupMemoryLimit {
+            return .pbkdf2SHA256(iterations: 600_000)
+        }
+        return configured
+    }
     static let saltLength = 16
     static let keyLength = 32
 

@@ -59,7 +59,19 @@ final class SyncRunner: Sendable {
     let sources: SourceStore
     let logger: Logger
     let now: @Sendable () -> Date
-    let session: URLSession
+    /// Made for the first HTTP pull: creating a URLSession starts libcurl and OpenSSL, whose pages
+    /// an idle server without HTTP connectors should not keep resident.
+    private let lazySession = Mutex<URLSession?>(nil)
+    var session: URLSession {
+        lazySession.withLock { session in
+            if let session { return session }
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+            let made = URLSession(configuration: configuration)
+            session = made
+            return made
+        }
+    }
     private let running = Mutex<Set<String>>([])
 
     init(database: any Database, sources: SourceStore, logger: Logger, now: @escaping @Sendable () -> Date) {
@@ -67,9 +79,6 @@ final class SyncRunner: Sendable {
         self.sources = sources
         self.logger = logger
         self.now = now
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration)
     }
 
     // MARK: State

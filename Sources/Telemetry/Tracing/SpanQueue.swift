@@ -90,7 +90,14 @@ public struct FinishedSpan: Sendable {
 /// request that ended the span.
 public final class SpanQueue: Sendable {
     public let capacity: Int
-    private let spans = Mutex<[FinishedSpan]>([])
+    /// Spans in arrival order from `head` on; the taken prefix is dropped once it is at least
+    /// half the array, so taking a batch costs the batch, not the backlog behind it.
+    private struct Storage {
+        var spans: [FinishedSpan] = []
+        var head = 0
+        var count: Int { spans.count - head }
+    }
+    private let storage = Mutex(Storage())
     private let droppedCount = Atomic<Int>(0)
     private let enqueuedCount = Atomic<Int>(0)
 
@@ -100,9 +107,9 @@ public final class SpanQueue: Sendable {
 
     /// Adds `span`, or drops it when the queue is full.
     public func enqueue(_ span: FinishedSpan) {
-        let accepted = spans.withLock { spans in
-            guard spans.count < capacity else { return false }
-            spans.append(span)
+        let accepted = storage.withLock { storage in
+            guard storage.count < capacity else { return false }
+            storage.spans.append(span)
             return true
         }
         if accepted {
@@ -114,16 +121,28 @@ public final class SpanQueue: Sendable {
 
     /// Removes and returns up to `limit` of the oldest spans.
     func take(_ limit: Int) -> [FinishedSpan] {
-        spans.withLock { spans in
-            let count = min(limit, spans.count)
-            let batch = Array(spans.prefix(count))
-            spans.removeFirst(count)
+        storage.withLock { storage in
+            if storage.count <= limit {
+                // The usual case: hand over the whole array and start a fresh one.
+                var all: [FinishedSpan] = []
+                swap(&all, &storage.spans)
+                let head = storage.head
+                storage.head = 0
+                storage.spans.reserveCapacity(min(capacity, max(64, all.count)))
+                return head == 0 ? all : Array(all[head...])
+            }
+            let batch = Array(storage.spans[storage.head..<(storage.head + limit)])
+            storage.head += limit
+            if storage.head * 2 >= storage.spans.count {
+                storage.spans.removeFirst(storage.head)
+                storage.head = 0
+            }
             return batch
         }
     }
 
     /// Spans waiting now.
-    public var count: Int { spans.withLock { $0.count } }
+    public var count: Int { storage.withLock { $0.count } }
     /// Spans dropped because the queue was full, since start.
     public var dropped: Int { droppedCount.load(ordering: .relaxed) }
     /// Spans accepted, since start.

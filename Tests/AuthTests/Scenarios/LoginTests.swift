@@ -23,6 +23,28 @@ import Testing
         }
     }
 
+    /// The default scrypt cost needs a 32 MiB block; start-up hashes the bootstrap admin's
+    /// password with PBKDF2 instead, and the first login stores the configured scrypt hash.
+    @Test(arguments: Backend.all)
+    func bootstrapHashTakesNoScryptBlock_AndTheFirstLoginUpgradesIt(backend: Backend) async throws {
+        try await withApp(backend, environment: ["ATLAS_AUTH_SCRYPT_LOG_N": "15"]) { app in
+            let read = { @Sendable (conn: any Connection) throws -> String in
+                try UserStore.find(email: "admin@atlas", conn)?.passwordHash ?? ""
+            }
+            let bootstrapped = try await app.database.read(tenant: nil, read)
+            #expect(bootstrapped.hasPrefix("$pbkdf2-sha256$i=600000$"))
+            let first = try await app.send(.post, "/auth/token", json: ["username": "admin@atlas", "password": "atlas"])
+            #expect(first.status == 200)
+            let upgraded = try await app.database.read(tenant: nil, read)
+            #expect(upgraded.hasPrefix("$scrypt$ln=15,r=8,p=1$"))
+            let second = try await app.send(.post, "/auth/token", json: ["username": "admin@atlas", "password": "atlas"])
+            #expect(second.status == 200)
+        }
+        // A cheap configured cost is used as it is.
+        #expect(PasswordHasher.bootstrapAlgorithm(for: .scrypt(logN: 10, r: 8, p: 1)) == .scrypt(logN: 10, r: 8, p: 1))
+        #expect(PasswordHasher.bootstrapAlgorithm(for: .pbkdf2SHA256(iterations: 310_000)) == .pbkdf2SHA256(iterations: 310_000))
+    }
+
     @Test(arguments: Backend.all)
     func acceptsOAuth2PasswordForm_AndRefreshGrant(backend: Backend) async throws {
         try await withApp(backend) { app in
