@@ -85,6 +85,7 @@ let package = Package(
             dependencies: [
                 "Core", "CSQLite", "CLibPQ",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -188,12 +189,13 @@ let package = Package(
         .testTarget(name: "BillingTests", dependencies: ["Billing", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),
         .testTarget(
             name: "AtlasTests",
-            dependencies: ["atlas", "Core", "HTTP", "Storage"],
+            dependencies: ["atlas", "AtlasTestSupport", "Core", "HTTP", "Storage"],
             swiftSettings: strictSettings),
         // Shared by the test targets: an isolated migrated database per test on SQLite or PostgreSQL.
         .target(
             name: "AtlasTestSupport",
-            dependencies: ["Core", "HTTP", "Storage", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Core", "HTTP", "Storage", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "HTTPTypes", package: "swift-http-types")],
             path: "Tests/Support",
             swiftSettings: strictSettings),
         .testTarget(name: "AITests", dependencies: ["AI", "AtlasTestSupport", "Billing", "Core", "HTTP", "Storage"], swiftSettings: strictSettings),

@@ -145,7 +145,11 @@ public final class TelemetryModule: Sendable {
     /// after `useStandardMiddleware`, so both see the request id and the final status.
     public func installMiddleware(on router: Router) {
         router.use(InFlightMiddleware(metrics: red))
-        if let tracer { router.use(TracingMiddleware(tracer: tracer)) }
+        if let tracer {
+            let tracing = TracingMiddleware(tracer: tracer)
+            router.use(tracing)
+            router.scope(tracing)
+        }
     }
 
     /// Registers `GET /metrics` (see ``MetricsAccess``) and pre-creates the RED series of every

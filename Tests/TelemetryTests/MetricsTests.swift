@@ -1,6 +1,7 @@
 // Atlas — Telemetry
 // SPDX-License-Identifier: Apache-2.0
 
+import AtlasTestSupport
 import Core
 import Foundation
 import HTTP

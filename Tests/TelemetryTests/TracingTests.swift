@@ -1,6 +1,7 @@
 // Atlas — Telemetry
 // SPDX-License-Identifier: Apache-2.0
 
+import AtlasTestSupport
 import Core
 import Foundation
 import HTTP
@@ -12,91 +13,6 @@ import Tracing
 import W3CTraceContext
 @testable import Telemetry
 
-/// Decodes an `ExportTraceServiceRequest` with the opentelemetry-proto package and prints its
-/// spans as JSON.
-private let decodeScript = """
-import sys, json
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-request = ExportTraceServiceRequest()
-request.ParseFromString(sys.stdin.buffer.read())
-def value(v):
-    kind = v.WhichOneof("value")
-    return str(getattr(v, kind)) if kind else ""
-out = []
-for rs in request.resource_spans:
-    resource = {kv.key: value(kv.value) for kv in rs.resource.attributes}
-    for ss in rs.scope_spans:
-        for s in ss.spans:
-            out.append({"traceID": s.trace_id.hex(), "spanID": s.span_id.hex(), "parentID": s.parent_span_id.hex(),
-                        "name": s.name, "kind": s.kind, "status": s.status.code, "service": resource.get("service.name", ""),
-                        "attributes": {kv.key: value(kv.value) for kv in s.attributes},
-                        "events": [e.name for e in s.events], "ordered": s.end_time_unix_nano >= s.start_time_unix_nano > 0})
-print(json.dumps(out))
-"""
-
-struct DecodedSpan: Decodable {
-    var traceID: String
-    var spanID: String
-    var parentID: String
-    var name: String
-    var kind: Int
-    var status: Int
-    var service: String
-    var attributes: [String: String]
-    var events: [String]
-    var ordered: Bool
-}
-
-/// A stand-in OTLP/HTTP collector on 127.0.0.1 that keeps every body posted to `/v1/traces`
-/// and answers with the statuses in `script` first, then 200.
-final class Collector: Sendable {
-    final class State: Sendable {
-        let bodies = Mutex<[[UInt8]]>([])
-        let contentTypes = Mutex<[String]>([])
-        let received = Atomic<Int>(0)
-        let script: Mutex<[HTTPResponse.Status]>
-        init(script: [HTTPResponse.Status]) { self.script = Mutex(script) }
-    }
-    let state: State
-    let server: HTTPServer
-
-    init(script: [HTTPResponse.Status] = [], delay: Duration? = nil, path: String = "/v1/traces") {
-        let state = State(script: script)
-        self.state = state
-        let router = Router()
-        server = HTTPServer(router: router, configuration: .init(host: "127.0.0.1", port: 0, eventLoops: 1, workerThreads: 0,
-                                                                  shutdownTimeout: .milliseconds(200)))
-        _ = router.post(path, maxBodyBytes: 8 << 20) { request, _ in
-            state.received.add(1, ordering: .relaxed)
-            if let delay { try? await Task.sleep(for: delay) }
-            let status = state.script.withLock { $0.isEmpty ? HTTPResponse.Status.ok : $0.removeFirst() }
-            if status == .ok {
-                state.bodies.withLock { $0.append(request.body) }
-                state.contentTypes.withLock { $0.append(request.headers["Content-Type"] ?? "") }
-            }
-            return Response.empty(status: status)
-        }
-    }
-
-    var contentTypes: [String] { state.contentTypes.withLock { $0 } }
-    var bodies: [[UInt8]] { state.bodies.withLock { $0 } }
-    var received: Int { state.received.load(ordering: .relaxed) }
-    var scriptDone: Bool { state.script.withLock { $0.isEmpty } }
-
-    func start() async throws -> URL {
-        let server = self.server
-        Task { try await server.run() }
-        return URL(string: "http://127.0.0.1:\(try await server.listeningPort)")!
-    }
-
-    func stop() { server.shutdownGracefully() }
-
-    func decoded() throws -> [DecodedSpan] {
-        try bodies.flatMap { body in
-            try JSONDecoder().decode([DecodedSpan].self, from: Data(try runPython(decodeScript, input: Data(body)).utf8))
-        }
-    }
-}
 
 @Suite(.serialized) struct TracingTests {
     func appRouter(_ telemetry: TelemetryModule) -> Router {

@@ -66,14 +66,25 @@ PLAIN_JWT="$(login "http://127.0.0.1:$PLAIN_PORT")"
 TRACED_JWT="$(login "http://127.0.0.1:$TRACED_PORT")"
 SAMPLED_JWT="$(login "http://127.0.0.1:$SAMPLED_PORT")"
 
+# Each round measures the three servers in a rotated order (off/on/10% first in turn), so that a
+# neighbour's burst or the previous server's exporter draining its queue does not always land on
+# the same variant.
+measure_variant() {
+  case "$1" in
+    off) measure "$2-off" "$PLAIN_PID" "http://127.0.0.1:$PLAIN_PORT$3" "$4" ;;
+    on) measure "$2-on" "$TRACED_PID" "http://127.0.0.1:$TRACED_PORT$3" "$5" ;;
+    10pct) measure "$2-10pct" "$SAMPLED_PID" "http://127.0.0.1:$SAMPLED_PORT$3" "$6" ;;
+  esac
+}
+ORDERS=("off on 10pct" "on 10pct off" "10pct off on")
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS" >&2
-  measure health-off "$PLAIN_PID" "http://127.0.0.1:$PLAIN_PORT/health/live" ""
-  measure health-on "$TRACED_PID" "http://127.0.0.1:$TRACED_PORT/health/live" ""
-  measure health-10pct "$SAMPLED_PID" "http://127.0.0.1:$SAMPLED_PORT/health/live" ""
-  measure jwt-off "$PLAIN_PID" "http://127.0.0.1:$PLAIN_PORT/tenants/current" "Authorization: Bearer $PLAIN_JWT"
-  measure jwt-on "$TRACED_PID" "http://127.0.0.1:$TRACED_PORT/tenants/current" "Authorization: Bearer $TRACED_JWT"
-  measure jwt-10pct "$SAMPLED_PID" "http://127.0.0.1:$SAMPLED_PORT/tenants/current" "Authorization: Bearer $SAMPLED_JWT"
+  order="${ORDERS[$(( (round - 1) % 3 ))]}"
+  for variant in $order; do measure_variant "$variant" health /health/live "" "" ""; done
+  for variant in $order; do
+    measure_variant "$variant" jwt /tenants/current "Authorization: Bearer $PLAIN_JWT" \
+      "Authorization: Bearer $TRACED_JWT" "Authorization: Bearer $SAMPLED_JWT"
+  done
 done
 sleep 6  # one export interval, so the collector has seen the last batches
 echo "collector: $(cat "$WORK/collector.txt" 2>/dev/null || echo nothing received)"

@@ -3,6 +3,7 @@
 
 public import Core
 import Foundation
+import Tracing
 
 /// Wraps a provider so that every call is paid for by a tenant (SPEC §4 "Metering", "Budgets"):
 /// before the call, ``BudgetGuard/check(_:)`` may refuse it with a 402 and the provider is never
@@ -47,7 +48,24 @@ public struct MeteredProvider: Sendable {
     /// step (a run resumed after a crash) record its call once.
     public func complete(_ request: LLMRequest, tenant: TenantID, idempotencyKey: String? = nil) async throws -> LLMCompletion {
         try await checkBudget(tenant)
-        let completion = try await provider.complete(request)
+        // A client span per model call (OpenTelemetry's GenAI conventions), under the task's
+        // current span: the request's, or the graph node's that made the call.
+        let provider = self.provider
+        let completion = try await withSpan("llm.chat", ofKind: .client) { span in
+            if span.isRecording {
+                span.attributes["gen_ai.operation.name"] = "chat"
+                span.attributes["gen_ai.system"] = provider.name
+                span.attributes["gen_ai.request.model"] = provider.model
+                span.attributes["atlas.tenant"] = tenant.rawValue
+            }
+            let completion = try await provider.complete(request)
+            if span.isRecording {
+                span.attributes["gen_ai.response.model"] = completion.model
+                span.attributes["gen_ai.usage.input_tokens"] = completion.usage.inputTokens
+                span.attributes["gen_ai.usage.output_tokens"] = completion.usage.outputTokens
+            }
+            return completion
+        }
         usageMetrics?.recordTokens(tenant: tenant, input: completion.usage.inputTokens, output: completion.usage.outputTokens)
         try await usageMeter?.record(UsageRecord(
             tenant: tenant, source: Self.source(model: completion.model), tokens: Int64(completion.usage.totalTokens),

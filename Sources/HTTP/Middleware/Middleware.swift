@@ -34,3 +34,11 @@ extension Middleware {
     public func after(_ request: Request, context: RequestContext, response: inout Response) {}
     public func flush() {}
 }
+
+/// Runs around every async handler, in the handler's task: the place to bind task-local values
+/// for the handler's duration, such as the request's trace context, so that spans started
+/// anywhere below (storage, graph nodes, model calls) become its children. At most one per router
+/// (``Router/scope(_:)``); inline routes, which cannot await, run without it.
+public protocol RequestScope: Sendable {
+    func run(_ context: RequestContext, _ body: () async -> Response) async -> Response
+}

@@ -63,8 +63,9 @@ final class CompiledRouter: Sendable {
 
     let nodes: ContiguousArray<Node>
     let middleware: ContiguousArray<any Middleware>
+    let scope: (any RequestScope)?
 
-    init(routes: [Route], middleware: [any Middleware]) {
+    init(routes: [Route], middleware: [any Middleware], scope: (any RequestScope)? = nil) {
         var nodes = [Builder()]
         for route in routes {
             var current = 0
@@ -100,6 +101,7 @@ final class CompiledRouter: Sendable {
         }
         self.nodes = ContiguousArray(nodes.map { Node($0, allow: $0.isEndpoint ? Self.allowHeader($0) : "") })
         self.middleware = ContiguousArray(middleware)
+        self.scope = scope
     }
 
     /// RFC 9110 §10.2.1: the methods the target resource supports, in a stable order.

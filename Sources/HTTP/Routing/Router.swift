@@ -38,6 +38,7 @@ public final class Router: Sendable {
     private struct State {
         var routes: [Route] = []
         var middleware: [any Middleware] = []
+        var scope: (any RequestScope)?
         var compiled: CompiledRouter?
     }
 
@@ -49,6 +50,14 @@ public final class Router: Sendable {
     public func use(_ middleware: any Middleware) {
         state.withLock {
             $0.middleware.append(middleware)
+            $0.compiled = nil
+        }
+    }
+
+    /// Sets the scope every async handler runs in (replacing any earlier one).
+    public func scope(_ scope: any RequestScope) {
+        state.withLock {
+            $0.scope = scope
             $0.compiled = nil
         }
     }
@@ -129,7 +138,7 @@ public final class Router: Sendable {
     func compile() -> CompiledRouter {
         state.withLock { state in
             if let compiled = state.compiled { return compiled }
-            let compiled = CompiledRouter(routes: state.routes, middleware: state.middleware)
+            let compiled = CompiledRouter(routes: state.routes, middleware: state.middleware, scope: state.scope)
             state.compiled = compiled
             return compiled
         }

@@ -27,8 +27,11 @@ struct RequestHeadersExtractor: Extractor {
 /// Starts a server span per request (continuing an incoming W3C `traceparent`) and ends it with
 /// the semantic-convention attributes `http.request.method`, `http.route`, `url.path`,
 /// `http.response.status_code` and `atlas.tenant`; 5xx answers mark the span as an error. It sets
-/// ``RequestContext/traceID``, so the access log line carries `trace_id`.
-public struct TracingMiddleware: Middleware {
+/// ``RequestContext/traceID``, so the access log line carries `trace_id`. As the router's
+/// ``RequestScope`` it makes the server span's context the task's current one while an async
+/// handler runs, so spans started anywhere below it — storage, graph nodes, model calls — are
+/// its children and outgoing calls carry its `traceparent`.
+public struct TracingMiddleware: Middleware, RequestScope {
     let tracer: AtlasTracer
 
     public init(tracer: AtlasTracer) {
@@ -47,6 +50,11 @@ public struct TracingMiddleware: Middleware {
         let spanWord = withUnsafeBytes(of: span.traceContext.spanID.bytes) { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) }
         context.setSpanIdentifiers(traceHigh: high, traceLow: low, span: spanWord)
         return nil
+    }
+
+    public func run(_ context: RequestContext, _ body: () async -> Response) async -> Response {
+        guard let span = context[RequestSpanKey.self] else { return await body() }
+        return await InstrumentationContext.withValue(span.context) { await body() }
     }
 
     public func after(_ request: Request, context: RequestContext, response: inout Response) {

@@ -95,7 +95,9 @@ struct Application: Sendable {
         router.useStandardMiddleware(configuration: http, metrics: telemetry.metricsRecorder)
         telemetry.installMiddleware(on: router)
         telemetry.installGlobalTracer()
-        let moduleServices = try await mountRoutes(on: router, database: database, telemetry: telemetry)
+        // With tracing on, every read and transaction is a client span under the request's span.
+        let modulesDatabase: any Database = telemetry.tracer == nil ? database : TracedDatabase(database)
+        let moduleServices = try await mountRoutes(on: router, database: modulesDatabase, telemetry: telemetry)
 
         let server = HTTPServer(router: router, configuration: http, logger: logger) { [logger, configuration] port in
             logger.info("serving", metadata: [
