@@ -1,40 +1,52 @@
 // Atlas — Storage
 // SPDX-License-Identifier: Apache-2.0
 
+public import Instrumentation
 public import Tracing
 
-/// A ``Database`` that records a client span around every read and transaction through the
-/// process-wide tracer (swift-distributed-tracing's `InstrumentationSystem`), as a child of the
-/// task's current span — the request's, inside a handler. Attributes follow OpenTelemetry's
-/// database conventions (`db.system.name`, `db.operation.name`) plus `atlas.tenant`; a failure
-/// is recorded on the span. The composition root wraps the database in it only when tracing is
-/// configured, so an untraced server pays nothing.
+/// A ``Database`` that records a client span around every read and transaction with `tracer`, as
+/// a child of the task's current span (`InstrumentationContext.current`) — the request's, inside a
+/// handler. Attributes follow OpenTelemetry's database conventions (`db.system.name`,
+/// `db.operation.name`) plus `atlas.tenant`; a failure is recorded on the span. The span is not
+/// made the task's current one: nothing starts spans inside a storage closure. The composition
+/// root wraps the database in it only when tracing is configured, so an untraced server pays
+/// nothing.
 ///
 /// ```swift
-/// let database: any Database = tracing ? TracedDatabase(opened) : opened
+/// let database: any Database = telemetry.tracer.map { TracedDatabase(opened, tracer: $0) } ?? opened
 /// ```
-public struct TracedDatabase: Database {
+public struct TracedDatabase<Recorder: Tracer>: Database {
     public let base: any Database
+    public let tracer: Recorder
     private let system: String
 
-    public init(_ base: any Database) {
+    public init(_ base: any Database, tracer: Recorder) {
         self.base = base
+        self.tracer = tracer
         system = base.dialect == .postgres ? "postgresql" : "sqlite"
     }
 
     public var dialect: SQLDialect { base.dialect }
 
     public func read<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
-        try await withSpan("db.read", ofKind: .client) { span in
-            describe(span, operation: "read", tenant: tenant)
+        let span = start("db.read", operation: "read", tenant: tenant)
+        defer { span.end() }
+        do {
             return try await base.read(tenant: tenant, body)
+        } catch {
+            span.recordError(error)
+            throw error
         }
     }
 
     public func transaction<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
-        try await withSpan("db.transaction", ofKind: .client) { span in
-            describe(span, operation: "transaction", tenant: tenant)
+        let span = start("db.transaction", operation: "transaction", tenant: tenant)
+        defer { span.end() }
+        do {
             return try await base.transaction(tenant: tenant, body)
+        } catch {
+            span.recordError(error)
+            throw error
         }
     }
 
@@ -42,10 +54,13 @@ public struct TracedDatabase: Database {
 
     public func close() async { await base.close() }
 
-    private func describe(_ span: any Span, operation: String, tenant: String?) {
-        guard span.isRecording else { return }
-        span.attributes["db.system.name"] = system
-        span.attributes["db.operation.name"] = operation
-        if let tenant { span.attributes["atlas.tenant"] = tenant }
+    private func start(_ name: String, operation: String, tenant: String?) -> Recorder.Span {
+        let span = tracer.startSpan(name, context: InstrumentationContext.current ?? .topLevel, ofKind: .client)
+        if span.isRecording {
+            span.attributes["db.system.name"] = system
+            span.attributes["db.operation.name"] = operation
+            if let tenant { span.attributes["atlas.tenant"] = tenant }
+        }
+        return span
     }
 }
