@@ -61,6 +61,10 @@ let package = Package(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CSystemShims"),
+        // Client-side TLS for the HTTP module's outbound client: OpenSSL behind opaque pointers.
+        .target(
+            name: "CTLSShims", dependencies: ["COpenSSL"],
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
         // MARK: L0
         .target(
@@ -73,7 +77,7 @@ let package = Package(
         .target(
             name: "HTTP",
             dependencies: [
-                "Core", "CSystemShims", "CZlib",
+                "Core", "CSystemShims", "CTLSShims", "CZlib",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -10,7 +10,7 @@ import Testing
     /// Folder under Sources/ → the Atlas and C modules it may import.
     static let allowed: [String: Set<String>] = [
         "Core": [],
-        "HTTP": ["Core", "CSystemShims", "CZlib"],
+        "HTTP": ["Core", "CSystemShims", "CTLSShims", "CZlib"],
         "Storage": ["Core", "CSQLite", "CLibPQ"],
         "Telemetry": ["Core", "HTTP"],
         "Auth": ["Core", "HTTP", "Storage", "Telemetry", "COpenSSL"],
@@ -23,7 +23,7 @@ import Testing
     /// Every Atlas-owned module name; imports of anything else (Foundation, Logging…) are not policed here.
     static let atlasModules: Set<String> = [
         "Core", "HTTP", "Storage", "Telemetry", "Auth", "Billing", "AI", "DataPlatform",
-        "CSystemShims", "CZlib", "CSQLite", "CLibPQ", "COpenSSL",
+        "CSystemShims", "CTLSShims", "CZlib", "CSQLite", "CLibPQ", "COpenSSL",
     ]
 
     /// Packages the product must never depend on (ADR-001).
@@ -73,6 +73,15 @@ import Testing
         }
     }
 
+    /// FoundationNetworking brings libcurl and its TLS, HTTP/2, SSH and LDAP libraries into the
+    /// process (some 3 MB resident when idle); outbound HTTP goes through `HTTP.HTTPClient` (ADR-014).
+    @Test(arguments: allowed.keys.sorted())
+    func noSourceImportsFoundationNetworking(folder: String) throws {
+        for (file, module) in try Self.imports(in: folder) {
+            #expect(module != "FoundationNetworking", "\(folder)/\(file) imports FoundationNetworking")
+        }
+    }
+
     @Test func packageManifestNamesNoNIOPackage() throws {
         let manifest = try String(contentsOf: Self.sourcesRoot.deletingLastPathComponent().appendingPathComponent("Package.swift"), encoding: .utf8)
         for name in ["swift-nio", "vapor/vapor", "hummingbird", "async-http-client", "postgres-nio", "swift-otel/swift-otel.git"] {
@@ -82,7 +91,7 @@ import Testing
 
     @Test func everySourceFolderIsInTheTable() throws {
         let folders = try FileManager.default.contentsOfDirectory(atPath: Self.sourcesRoot.path)
-            .filter { !$0.hasPrefix(".") && !["CSystemShims", "CZlib", "CSQLite", "CLibPQ", "COpenSSL"].contains($0) }
+            .filter { !$0.hasPrefix(".") && !["CSystemShims", "CTLSShims", "CZlib", "CSQLite", "CLibPQ", "COpenSSL"].contains($0) }
         for folder in folders {
             #expect(Self.allowed[folder] != nil, "Sources/\(folder) has no row in the dependency table")
         }

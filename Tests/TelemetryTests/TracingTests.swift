@@ -224,7 +224,7 @@ import W3CTraceContext
         let queue = SpanQueue(capacity: 16)
         let exporter = OTLPTraceExporter(endpoint: endpoint, queue: queue, batchSize: 1, interval: .milliseconds(100),
                                          initialBackoff: .milliseconds(50))
-        #expect(exporter.poster.usesPlainClient, "a plain-http collector is reached over the kept-alive socket client")
+        #expect(exporter.poster.client?.scheme == .http, "a plain-http collector is reached over the kept-alive socket client")
         let tracer = AtlasTracer(queue: queue)
         tracer.startSpan("job", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
                          function: #function, file: #fileID, line: #line).end(at: DefaultTracerClock.now)
@@ -238,9 +238,10 @@ import W3CTraceContext
         #expect(try collector.decoded().map(\.name) == ["job"])
     }
 
-    @Test func httpsCollectorsGoThroughURLSession() {
+    @Test func httpsCollectorsGoThroughTheSameClientOverTLS() {
         let exporter = OTLPTraceExporter(endpoint: URL(string: "https://collector.example:4318")!, queue: SpanQueue(capacity: 1))
-        #expect(!exporter.poster.usesPlainClient)
+        #expect(exporter.poster.client?.scheme == .https)
+        #expect(exporter.poster.client?.port == 4318)
         #expect(exporter.url.absoluteString == "https://collector.example:4318/v1/traces")
     }
 

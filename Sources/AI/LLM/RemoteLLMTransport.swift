@@ -2,9 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import HTTP
 
 /// Where and how a remote provider is called.
 public struct RemoteLLMSettings: Sendable, Equatable {
@@ -39,28 +37,25 @@ public struct RemoteLLMSettings: Sendable, Equatable {
 struct RemoteLLMTransport: Sendable {
     let provider: String
     let settings: RemoteLLMSettings
-    private let session: URLSession
+    /// Kept-alive connections to the provider; nil when the base URL is neither http nor https.
+    private let client: HTTPClient?
 
     init(provider: String, settings: RemoteLLMSettings) {
         self.provider = provider
         self.settings = settings
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = settings.timeout
-        configuration.timeoutIntervalForResource = settings.timeout + 5
-        configuration.httpAdditionalHeaders = ["User-Agent": "atlas"]
-        session = URLSession(configuration: configuration)
+        client = HTTPClient(url: settings.baseURL.absoluteString, maxResponseBytes: 16 << 20)
     }
 
     /// Sends `body` to `path` (relative to the base URL) and returns the 2xx body and the number
     /// of attempts it took.
     func post(path: String, headers: [String: String], body: Data) async throws -> (body: Data, attempts: Int) {
-        var request = URLRequest(url: settings.baseURL.appendingPathComponent(path))
-        request.httpMethod = "POST"
-        request.timeoutInterval = settings.timeout
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        request.httpBody = body
+        let target = HTTPClient.requestTarget(of: settings.baseURL.appendingPathComponent(path).absoluteString)
+        var fields: [(name: String, value: String)] = [("Content-Type", "application/json"), ("Accept", "application/json")]
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+            fields.removeAll { $0.name.lowercased() == name.lowercased() }
+            fields.append((name, value))
+        }
+        let request = (target: target, fields: fields, body: [UInt8](body))
 
         var attempt = 0
         while true {
@@ -80,27 +75,36 @@ struct RemoteLLMTransport: Sendable {
         return min(settings.maxBackoff, error.retryAfter ?? exponential)
     }
 
-    private func send(_ request: URLRequest) async throws -> Data {
-        let data: Data
-        let response: URLResponse
+    private func send(_ request: (target: String, fields: [(name: String, value: String)], body: [UInt8])) async throws -> Data {
+        guard let client else {
+            throw LLMError(kind: .unreachable, provider: provider, reason: "the base URL is not an http or https URL", transient: false)
+        }
+        let http: HTTPClientResponse
         do {
-            (data, response) = try await session.data(for: request)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch let error as URLError {
-            if error.code == .cancelled, Task.isCancelled { throw CancellationError() }
-            if error.code == .timedOut {
+            http = try await client.perform("POST", request.target, headers: request.fields, body: request.body,
+                                            timeout: .milliseconds(Int64(settings.timeout * 1000)))
+        } catch {
+            switch error.kind {
+            case .cancelled:
+                throw CancellationError()
+            case .timeout:
                 throw LLMError(kind: .timeout, provider: provider, reason: "no answer within \(Self.format(settings.timeout)) s",
                                transient: true)
+            case .malformedResponse, .responseTooLarge:
+                throw LLMError(kind: .unreachable, provider: provider, reason: "the endpoint did not answer over HTTP (\(error.kind))",
+                               transient: true)
+            case .tls:
+                // A certificate that is not trusted or not for this host will not be on the next attempt.
+                throw LLMError(kind: .unreachable, provider: provider, reason: "TLS with the endpoint failed: \(error.detail)",
+                               transient: false)
+            case .connect, .connection:
+                throw LLMError(kind: .unreachable, provider: provider, reason: "the endpoint could not be reached (\(error.kind))",
+                               transient: true)
             }
-            throw LLMError(kind: .unreachable, provider: provider, reason: "the endpoint could not be reached (URL error \(error.code.rawValue))",
-                           transient: true)
         }
-        guard let http = response as? HTTPURLResponse else {
-            throw LLMError(kind: .unreachable, provider: provider, reason: "the endpoint did not answer over HTTP", transient: true)
-        }
-        guard (200..<300).contains(http.statusCode) else {
-            let status = http.statusCode
+        let data = Data(http.body)
+        guard (200..<300).contains(http.status) else {
+            let status = http.status
             if status == 401 || status == 403 {
                 // A provider's message about a bad key may quote part of it: pass none of it on.
                 throw LLMError(kind: .unauthorized, provider: provider, reason: "the credentials were refused (HTTP \(status))",
@@ -109,7 +113,7 @@ struct RemoteLLMTransport: Sendable {
             let message = Self.errorMessage(data).map { ": \($0)" } ?? ""
             throw LLMError(kind: .httpStatus, provider: provider, reason: "HTTP \(status)\(message)", httpStatus: status,
                            transient: status == 408 || status == 429 || status >= 500,
-                           retryAfter: http.value(forHTTPHeaderField: "Retry-After").flatMap(Self.retryAfter))
+                           retryAfter: http.header("Retry-After").flatMap(Self.retryAfter))
         }
         return data
     }

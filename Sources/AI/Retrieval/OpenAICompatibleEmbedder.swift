@@ -2,9 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import HTTP
 
 /// Embeddings from an OpenAI-compatible HTTP endpoint (OpenAI, Azure OpenAI, vLLM, Ollama,
 /// LiteLLM and others that speak the same wire format).
@@ -48,15 +46,12 @@ public struct OpenAICompatibleEmbedder: Embedder {
     }
 
     public let settings: Settings
-    private let session: URLSession
+    /// Kept-alive connections to the endpoint; nil when the URL is neither http nor https.
+    private let client: HTTPClient?
 
     public init(settings: Settings) {
         self.settings = settings
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = settings.timeout
-        configuration.timeoutIntervalForResource = settings.timeout * Double(settings.maxAttempts) + 15
-        configuration.httpAdditionalHeaders = ["User-Agent": "atlas"]
-        session = URLSession(configuration: configuration)
+        client = HTTPClient(url: settings.url.absoluteString, maxResponseBytes: 64 << 20)
     }
 
     public var identifier: String { "openai-compatible:\(settings.model):\(settings.dimensions)" }
@@ -107,13 +102,11 @@ public struct OpenAICompatibleEmbedder: Embedder {
     }
 
     private func embedBatch(_ texts: [String]) async throws -> Embeddings {
-        var request = URLRequest(url: settings.url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        if let key = settings.apiKey { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
-        request.httpBody = try JSONEncoder().encode(RequestBody(
+        var fields: [(name: String, value: String)] = [("Content-Type", "application/json"), ("Accept", "application/json")]
+        if let key = settings.apiKey { fields.append(("Authorization", "Bearer \(key)")) }
+        let body = try JSONEncoder().encode(RequestBody(
             model: settings.model, input: texts, dimensions: settings.sendsDimensions ? settings.dimensions : nil))
+        let request = (fields: fields, body: [UInt8](body))
 
         var attempt = 0
         while true {
@@ -132,29 +125,32 @@ public struct OpenAICompatibleEmbedder: Embedder {
         return attempt == 1 ? 0.25 : 1
     }
 
-    private func send(_ request: URLRequest, expecting count: Int) async throws -> Embeddings {
-        let data: Data
-        let response: URLResponse
+    private func send(_ request: (fields: [(name: String, value: String)], body: [UInt8]),
+                      expecting count: Int) async throws -> Embeddings {
+        guard let client else { throw EmbeddingError(reason: "the endpoint URL is not an http or https URL", transient: false) }
+        let http: HTTPClientResponse
         do {
-            (data, response) = try await session.data(for: request)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch let error as URLError {
-            let timedOut = error.code == .timedOut
-            throw EmbeddingError(reason: timedOut ? "the request timed out after \(settings.timeout) s" : "the endpoint could not be reached (\(error.code.rawValue))",
-                                 transient: true)
+            http = try await client.perform("POST", HTTPClient.requestTarget(of: settings.url.absoluteString), headers: request.fields,
+                                            body: request.body, timeout: .milliseconds(Int64(settings.timeout * 1000)))
+        } catch {
+            switch error.kind {
+            case .cancelled: throw CancellationError()
+            case .timeout: throw EmbeddingError(reason: "the request timed out after \(settings.timeout) s", transient: true)
+            case .tls: throw EmbeddingError(reason: "TLS with the endpoint failed: \(error.detail)", transient: false)
+            case .malformedResponse, .responseTooLarge:
+                throw EmbeddingError(reason: "the endpoint did not answer over HTTP (\(error.kind))", transient: true)
+            case .connect, .connection: throw EmbeddingError(reason: "the endpoint could not be reached (\(error.kind))", transient: true)
+            }
         }
-        guard let http = response as? HTTPURLResponse else {
-            throw EmbeddingError(reason: "the endpoint did not answer over HTTP", transient: true)
-        }
-        guard (200..<300).contains(http.statusCode) else {
-            let transient = http.statusCode == 429 || http.statusCode >= 500
+        let data = Data(http.body)
+        guard (200..<300).contains(http.status) else {
+            let transient = http.status == 429 || http.status >= 500
             // A provider's message for a bad key may quote part of the key: say nothing of it.
-            let reason = http.statusCode == 401 || http.statusCode == 403
+            let reason = http.status == 401 || http.status == 403
                 ? "the endpoint refused the credentials (check ATLAS_AI_EMBEDDINGS_API_KEY)"
                 : RemoteLLMTransport.errorMessage(data) ?? "request refused"
-            var error = EmbeddingError(reason: reason, status: http.statusCode, transient: transient)
-            if let value = http.value(forHTTPHeaderField: "Retry-After"), let seconds = TimeInterval(value), seconds >= 0 {
+            var error = EmbeddingError(reason: reason, status: http.status, transient: transient)
+            if let value = http.header("Retry-After"), let seconds = TimeInterval(value), seconds >= 0 {
                 error.retryAfter = seconds
             }
             throw error
@@ -163,21 +159,21 @@ public struct OpenAICompatibleEmbedder: Embedder {
         do {
             body = try JSONDecoder().decode(ResponseBody.self, from: data)
         } catch {
-            throw EmbeddingError(reason: "the response is not an embeddings list", status: http.statusCode, transient: false)
+            throw EmbeddingError(reason: "the response is not an embeddings list", status: http.status, transient: false)
         }
         guard body.data.count == count, Set(body.data.map(\.index)) == Set(0..<count) else {
             throw EmbeddingError(reason: "expected \(count) embeddings indexed 0..<\(count), got \(body.data.count)",
-                                 status: http.statusCode, transient: false)
+                                 status: http.status, transient: false)
         }
         var vectors = [[Float]](repeating: [], count: count)
         for item in body.data {
             guard item.embedding.count == settings.dimensions else {
                 throw EmbeddingError(
                     reason: "the model returned \(item.embedding.count) dimensions; set ATLAS_AI_EMBEDDINGS_DIMENSIONS to match",
-                    status: http.statusCode, transient: false)
+                    status: http.status, transient: false)
             }
             guard item.embedding.allSatisfy(\.isFinite) else {
-                throw EmbeddingError(reason: "the model returned a non-finite component", status: http.statusCode, transient: false)
+                throw EmbeddingError(reason: "the model returned a non-finite component", status: http.status, transient: false)
             }
             vectors[item.index] = VectorMath.normalize(item.embedding)
         }

@@ -4,9 +4,7 @@
 import Core
 import CoreMetrics
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import HTTP
 import Logging
 import ServiceLifecycle
 import Storage
@@ -24,9 +22,9 @@ final class OutboxWorker: Service, Sendable {
     let id: String
     private let service: BillingService
     private let planWriter: (any TenantPlanWriter)?
-    /// Only created when an alert webhook is configured: loading the HTTP client costs memory
-    /// that an idle server without alerts should not pay.
-    private let session: URLSession?
+    /// Kept-alive connections to the alert webhook's origin; nil when no webhook is configured
+    /// (or its URL is neither http nor https).
+    private let client: HTTPClient?
     /// How long a claim lasts: well above one delivery's timeout.
     private let lease: Int64
     private let batchSize: Int
@@ -36,14 +34,7 @@ final class OutboxWorker: Service, Sendable {
         self.id = id
         self.service = service
         self.planWriter = planWriter
-        if service.configuration.alertWebhookURL != nil {
-            let configuration = URLSessionConfiguration.ephemeral
-            configuration.timeoutIntervalForRequest = service.configuration.alertWebhookTimeout
-            configuration.timeoutIntervalForResource = service.configuration.alertWebhookTimeout
-            self.session = URLSession(configuration: configuration)
-        } else {
-            self.session = nil
-        }
+        self.client = service.configuration.alertWebhookURL.flatMap { HTTPClient(url: $0.absoluteString) }
         self.lease = Int64(max(60, service.configuration.alertWebhookTimeout * 6) * 1000)
         self.batchSize = batchSize
     }
@@ -143,8 +134,11 @@ final class OutboxWorker: Service, Sendable {
 
     private func sendAlert(_ message: OutboxMessage) async -> Result<Void, DeliveryError> {
         let configuration = service.configuration
-        guard let url = configuration.alertWebhookURL, let session else {
+        guard let url = configuration.alertWebhookURL else {
             return .failure(DeliveryError(reason: "ATLAS_ALERT_WEBHOOK_URL is not set", permanent: true))
+        }
+        guard let client else {
+            return .failure(DeliveryError(reason: "ATLAS_ALERT_WEBHOOK_URL is not an http or https URL", permanent: true))
         }
         let body: [UInt8]
         do {
@@ -157,26 +151,21 @@ final class OutboxWorker: Service, Sendable {
         } catch {
             return .failure(DeliveryError(reason: "the stored alert does not decode", permanent: true))
         }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = Foundation.Data(body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("atlas-outbox/\(message.id)", forHTTPHeaderField: "X-Atlas-Delivery")
+        var fields: [(name: String, value: String)] = [("Content-Type", "application/json"), ("X-Atlas-Delivery", "atlas-outbox/\(message.id)")]
         if let secret = configuration.alertWebhookSecret {
             let timestamp = Int64(service.now().timeIntervalSince1970)
-            request.setValue(WebhookSigner(secret: secret).header(payload: body, timestamp: timestamp), forHTTPHeaderField: "X-Atlas-Signature")
+            fields.append(("X-Atlas-Signature", WebhookSigner(secret: secret).header(payload: body, timestamp: timestamp)))
         }
         do {
-            let (_, response) = try await session.data(for: request)
-            guard let http = response as? HTTPURLResponse else {
-                return .failure(DeliveryError(reason: "not an HTTP response"))
-            }
-            guard (200..<300).contains(http.statusCode) else {
-                return .failure(DeliveryError(reason: "the receiver answered \(http.statusCode)"))
+            let response = try await client.perform("POST", HTTPClient.requestTarget(of: url.absoluteString), headers: fields, body: body,
+                                                    timeout: .milliseconds(Int64(configuration.alertWebhookTimeout * 1000)))
+            guard (200..<300).contains(response.status) else {
+                return .failure(DeliveryError(reason: "the receiver answered \(response.status)"))
             }
             return .success(())
         } catch {
-            return .failure(DeliveryError(reason: "request failed: \((error as NSError).code)"))
+            // The kind and the detail name the host and the failure, never the payload or the secret.
+            return .failure(DeliveryError(reason: "request failed: \(error.kind): \(error.detail.prefix(200))"))
         }
     }
 

@@ -28,7 +28,7 @@ public struct ConnectorDefinition: Sendable {
         public var batchSize: Int
     }
 
-    /// A paged HTTP JSON endpoint, read through URLSession.
+    /// A paged HTTP JSON endpoint (`http` or `https`), read through the HTTP module's client.
     public struct HTTPPull: Sendable, Hashable {
         public enum Pagination: Sendable, Hashable {
             /// One request.

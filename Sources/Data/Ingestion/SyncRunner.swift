@@ -3,9 +3,7 @@
 
 import Core
 public import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import HTTP
 import Logging
 import Storage
 import Synchronization
@@ -59,19 +57,6 @@ final class SyncRunner: Sendable {
     let sources: SourceStore
     let logger: Logger
     let now: @Sendable () -> Date
-    /// Made for the first HTTP pull: creating a URLSession starts libcurl and OpenSSL, whose pages
-    /// an idle server without HTTP connectors should not keep resident.
-    private let lazySession = Mutex<URLSession?>(nil)
-    var session: URLSession {
-        lazySession.withLock { session in
-            if let session { return session }
-            let configuration = URLSessionConfiguration.ephemeral
-            configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-            let made = URLSession(configuration: configuration)
-            session = made
-            return made
-        }
-    }
     private let running = Mutex<Set<String>>([])
 
     init(database: any Database, sources: SourceStore, logger: Logger, now: @escaping @Sendable () -> Date) {
@@ -284,6 +269,11 @@ final class SyncRunner: Sendable {
         var token: String?
         if case .page(_, let start, _, _) = pull.pagination { page = start }
         var line = 0
+        // One client per run: its pages go to one origin over a kept-alive connection, closed
+        // when the run ends.
+        guard let client = HTTPClient(url: pull.url.absoluteString, maxResponseBytes: 64 << 20, maxIdleConnections: 1) else {
+            throw SyncError(connector: connector.name, detail: "the pull URL is not an http or https URL")
+        }
         for _ in 0..<pull.maxPages {
             var components = URLComponents(url: pull.url, resolvingAgainstBaseURL: false)!
             var items = components.queryItems ?? []
@@ -297,17 +287,21 @@ final class SyncRunner: Sendable {
             }
             if let param = pull.cursorParam, let stored { items.append(URLQueryItem(name: param, value: stored.text)) }
             components.queryItems = items.isEmpty ? nil : items
-            var request = URLRequest(url: components.url!, timeoutInterval: pull.timeout)
-            request.setValue("application/json", forHTTPHeaderField: "Accept")
-            for (name, value) in pull.headers { request.setValue(value, forHTTPHeaderField: name) }
-            let data: Data
-            let response: URLResponse
-            do {
-                (data, response) = try await session.data(for: request)
-            } catch {
-                throw SyncError(connector: connector.name, detail: "request \(report.pages + 1) failed: \(error.localizedDescription)")
+            var fields: [(name: String, value: String)] = [("Accept", "application/json")]
+            for (name, value) in pull.headers.sorted(by: { $0.key < $1.key }) {
+                fields.removeAll { $0.name.lowercased() == name.lowercased() }
+                fields.append((name, value))
             }
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            let response: HTTPClientResponse
+            do {
+                response = try await client.perform("GET", HTTPClient.requestTarget(of: components.url!.absoluteString),
+                                                    headers: fields, timeout: .milliseconds(Int64(pull.timeout * 1000)))
+            } catch {
+                if error.kind == .cancelled { throw CancellationError() }
+                throw SyncError(connector: connector.name, detail: "request \(report.pages + 1) failed: \(error.detail)")
+            }
+            let data = Data(response.body)
+            let status = response.status
             guard (200..<300).contains(status) else {
                 throw SyncError(connector: connector.name, detail: "request \(report.pages + 1) answered HTTP \(status)")
             }

@@ -2,9 +2,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 public import Logging
 public import ServiceLifecycle
 import Synchronization

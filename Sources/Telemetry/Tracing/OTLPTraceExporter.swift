@@ -4,9 +4,6 @@
 public import Foundation
 import Dispatch
 import HTTP
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 public import Logging
 public import ServiceLifecycle
 import Synchronization
@@ -132,9 +129,9 @@ public final class OTLPTraceExporter: Service, Sendable {
 /// One OTLP/HTTP POST and how it went (opentelemetry.io/docs/specs/otlp/#otlphttp-response):
 /// 429, 502, 503 and 504 and transport errors may be retried, other failures may not.
 ///
-/// A plain-`http` collector (the usual sidecar or in-cluster one) is reached through
-/// ``PlainHTTPClient`` over one kept-alive connection, on a serial queue of this poster's own so
-/// that a hanging collector blocks no other work; `https` goes through URLSession (ADR-012).
+/// The collector (`http` or `https`) is reached through ``HTTPClient`` over kept-alive
+/// connections, on a serial queue of this poster's own so that a hanging collector blocks no
+/// other work (ADR-012, ADR-014).
 struct OTLPPoster: Sendable {
     enum Outcome {
         case success
@@ -142,67 +139,37 @@ struct OTLPPoster: Sendable {
         case retryable(retryAfter: Duration?)
     }
 
-    private enum Transport: Sendable {
-        case plain(PlainHTTPClient, target: String, queue: DispatchQueue)
-        case session(URLSession)
-    }
-
     let url: URL
     let timeout: TimeInterval
-    private let transport: Transport
+    /// Nil when the URL is neither `http` nor `https`; every export then fails as retryable.
+    let client: HTTPClient?
+    private let target: String
+    private let queue: DispatchQueue
 
     init(url: URL, timeout: TimeInterval) {
         self.url = url
         self.timeout = timeout
-        if let client = PlainHTTPClient(url: url.absoluteString) {
-            transport = .plain(client, target: client.basePath.isEmpty ? "/" : client.basePath,
-                               queue: DispatchQueue(label: "atlas.otlp.\(url.path)"))
-        } else {
-            let configuration = URLSessionConfiguration.ephemeral
-            configuration.timeoutIntervalForRequest = timeout
-            configuration.timeoutIntervalForResource = timeout
-            transport = .session(URLSession(configuration: configuration))
-        }
-    }
-
-    /// Whether requests go through the kept-alive socket client rather than URLSession.
-    var usesPlainClient: Bool {
-        if case .plain = transport { return true }
-        return false
+        // One exporter posts one batch at a time: a single kept-alive connection is enough.
+        client = HTTPClient(url: url.absoluteString, maxIdleConnections: 1)
+        target = HTTPClient.requestTarget(of: url.absoluteString)
+        queue = DispatchQueue(label: "atlas.otlp.\(url.path)")
     }
 
     func send(_ body: [UInt8], encoding: OTLPProtocol) async -> Outcome {
         let contentType = encoding == .protobuf ? "application/x-protobuf" : "application/json"
-        switch transport {
-        case .plain(let client, let target, let queue):
-            let timeout = Duration.milliseconds(Int64(timeout * 1000))
-            return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-                queue.async {
-                    do {
-                        let response = try client.send("POST", target, headers: [("Content-Type", contentType)],
-                                                       body: body, timeout: timeout)
-                        continuation.resume(returning: Self.outcome(status: response.status,
-                                                                    retryAfter: response.header("retry-after")))
-                    } catch {
-                        continuation.resume(returning: .retryable(retryAfter: nil))
-                    }
+        guard let client else { return .retryable(retryAfter: nil) }
+        let timeout = Duration.milliseconds(Int64(timeout * 1000))
+        let target = self.target
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            queue.async {
+                do {
+                    let response = try client.send("POST", target, headers: [("Content-Type", contentType)],
+                                                   body: body, timeout: timeout)
+                    continuation.resume(returning: Self.outcome(status: response.status,
+                                                                retryAfter: response.header("retry-after")))
+                } catch {
+                    continuation.resume(returning: .retryable(retryAfter: nil))
                 }
-            }
-        case .session(let session):
-            var request = URLRequest(url: url)
-            request.httpMethod = "POST"
-            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(body)
-            return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-                let task = session.dataTask(with: request) { _, response, error in
-                    guard error == nil, let http = response as? HTTPURLResponse else {
-                        continuation.resume(returning: .retryable(retryAfter: nil))
-                        return
-                    }
-                    continuation.resume(returning: Self.outcome(status: http.statusCode,
-                                                                retryAfter: http.value(forHTTPHeaderField: "Retry-After")))
-                }
-                task.resume()
             }
         }
     }

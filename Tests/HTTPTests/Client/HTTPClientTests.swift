@@ -105,26 +105,29 @@ final class ScriptedPeer: @unchecked Sendable {
     }
 }
 
-@Suite struct PlainHTTPClientTests {
+@Suite struct HTTPClientTests {
     static let ok = ScriptedPeer.Step.answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 
-    @Test func parsesPlainHTTPURLsAndRefusesOthers() throws {
-        let collector = try #require(PlainHTTPClient(url: "http://otel-collector:4318/"))
+    @Test func parsesHTTPAndHTTPSURLsAndRefusesOthers() throws {
+        let collector = try #require(HTTPClient(url: "http://otel-collector:4318/"))
         #expect(collector.host == "otel-collector" && collector.port == 4318 && collector.basePath == "")
-        let v6 = try #require(PlainHTTPClient(url: "http://[::1]:9/prefix/v1/"))
+        let v6 = try #require(HTTPClient(url: "http://[::1]:9/prefix/v1/"))
         #expect(v6.host == "::1" && v6.port == 9 && v6.basePath == "/prefix/v1")
-        let bare = try #require(PlainHTTPClient(url: "HTTP://example.org"))
-        #expect(bare.port == 80 && bare.basePath == "")
-        for url in ["https://collector:4318", "ftp://x", "http://", "http://host:0", "http://host:99999", "http://user@host/",
+        let bare = try #require(HTTPClient(url: "HTTP://example.org"))
+        #expect(bare.port == 80 && bare.basePath == "" && bare.scheme == .http)
+        let tls = try #require(HTTPClient(url: "https://api.openai.com/v1"))
+        #expect(tls.scheme == .https && tls.port == 443 && tls.basePath == "/v1")
+        #expect(try #require(HTTPClient(url: "HTTPS://collector:4318")).port == 4318)
+        for url in ["ftp://x", "https://", "https://host:0", "http://", "http://host:0", "http://host:99999", "http://user@host/",
                     "http://host:port", "http://[::1"] {
-            #expect(PlainHTTPClient(url: url) == nil, "\(url)")
+            #expect(HTTPClient(url: url) == nil, "\(url)")
         }
     }
 
     @Test func postsOverOneKeptAliveConnection() throws {
         let peer = try ScriptedPeer(connections: [[Self.ok, Self.ok, Self.ok]])
         defer { peer.stop() }
-        let client = try #require(PlainHTTPClient(url: "http://127.0.0.1:\(peer.port)"))
+        let client = try #require(HTTPClient(url: "http://127.0.0.1:\(peer.port)"))
         for index in 0..<3 {
             let response = try client.send("POST", "/v1/traces", headers: [("Content-Type", "application/x-protobuf")],
                                            body: Array("batch \(index)".utf8), timeout: .seconds(5))
@@ -144,7 +147,7 @@ final class ScriptedPeer: @unchecked Sendable {
             + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
         let peer = try ScriptedPeer(connections: [[.answer(chunked), Self.ok]])
         defer { peer.stop() }
-        let client = try #require(PlainHTTPClient(url: "http://127.0.0.1:\(peer.port)/"))
+        let client = try #require(HTTPClient(url: "http://127.0.0.1:\(peer.port)/"))
         let response = try client.send("POST", "/", body: [1, 2, 3], timeout: .seconds(5))
         #expect(response.status == 503)
         #expect(response.header("Retry-After") == "7")
@@ -157,7 +160,7 @@ final class ScriptedPeer: @unchecked Sendable {
         // The first connection answers once, then the peer closes it as the client reuses it.
         let peer = try ScriptedPeer(connections: [[Self.ok, .closeWithoutAnswer], [Self.ok]])
         defer { peer.stop() }
-        let client = try #require(PlainHTTPClient(url: "http://127.0.0.1:\(peer.port)"))
+        let client = try #require(HTTPClient(url: "http://127.0.0.1:\(peer.port)"))
         #expect(try client.send("POST", "/a", body: [1], timeout: .seconds(5)).status == 200)
         Thread.sleep(forTimeInterval: 0.1)
         #expect(try client.send("POST", "/b", body: [2], timeout: .seconds(5)).status == 200)
@@ -168,7 +171,7 @@ final class ScriptedPeer: @unchecked Sendable {
         let closing = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end"
         let peer = try ScriptedPeer(connections: [[.answerAndClose(closing)], [Self.ok]])
         defer { peer.stop() }
-        let client = try #require(PlainHTTPClient(url: "http://127.0.0.1:\(peer.port)"))
+        let client = try #require(HTTPClient(url: "http://127.0.0.1:\(peer.port)"))
         let first = try client.send("GET", "/", timeout: .seconds(5))
         #expect(String(decoding: first.body, as: UTF8.self) == "until the end")
         #expect(try client.send("GET", "/", timeout: .seconds(5)).status == 200)
@@ -177,7 +180,7 @@ final class ScriptedPeer: @unchecked Sendable {
     @Test func aPeerThatNeverAnswersCostsOnlyTheTimeout() throws {
         let peer = try ScriptedPeer(connections: [[]])
         defer { peer.stop() }
-        let client = try #require(PlainHTTPClient(url: "http://127.0.0.1:\(peer.port)"))
+        let client = try #require(HTTPClient(url: "http://127.0.0.1:\(peer.port)"))
         let start = ContinuousClock.now
         #expect {
             _ = try client.send("POST", "/", body: Array(repeating: 7, count: 1000), timeout: .milliseconds(300))
@@ -190,26 +193,53 @@ final class ScriptedPeer: @unchecked Sendable {
         let unused = try ScriptedPeer(connections: [])
         let port = unused.port
         unused.stop()
-        let refused = try #require(PlainHTTPClient(url: "http://127.0.0.1:\(port)"))
+        let refused = try #require(HTTPClient(url: "http://127.0.0.1:\(port)"))
         #expect { _ = try refused.send("GET", "/", timeout: .seconds(2)) } throws: { ($0 as? HTTPClientError)?.kind == .connect }
-        let unresolvable = try #require(PlainHTTPClient(url: "http://no-such-host.invalid:4318"))
+        let unresolvable = try #require(HTTPClient(url: "http://no-such-host.invalid:4318"))
         #expect { _ = try unresolvable.send("GET", "/", timeout: .seconds(2)) } throws: { ($0 as? HTTPClientError)?.kind == .connect }
 
         let peer = try ScriptedPeer(connections: [[.answer("SSH-2.0-OpenSSH\r\n\r\n")],
                                                   [.answer("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n")],
                                                   [.answer("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")]])
         defer { peer.stop() }
-        let client = try #require(PlainHTTPClient(url: "http://127.0.0.1:\(peer.port)", maxResponseBytes: 1024))
+        let client = try #require(HTTPClient(url: "http://127.0.0.1:\(peer.port)", maxResponseBytes: 1024))
         #expect { _ = try client.send("GET", "/", timeout: .seconds(2)) } throws: { ($0 as? HTTPClientError)?.kind == .malformedResponse }
         #expect { _ = try client.send("GET", "/", timeout: .seconds(2)) } throws: { ($0 as? HTTPClientError)?.kind == .responseTooLarge }
         #expect { _ = try client.send("GET", "/", timeout: .seconds(2)) } throws: { ($0 as? HTTPClientError)?.kind == .malformedResponse }
+    }
+
+    @Test func requestTargetsOfWholeURLs() {
+        #expect(HTTPClient.requestTarget(of: "https://api.example.com/v1/x?y=1#frag") == "/v1/x?y=1")
+        #expect(HTTPClient.requestTarget(of: "http://h:8080") == "/")
+        #expect(HTTPClient.requestTarget(of: "http://h?q=1") == "/?q=1")
+    }
+
+    @Test func concurrentCallersEachGetAConnectionSoASlowOneBlocksNobody() async throws {
+        let router = Router()
+        router.post("/slow") { _, _ in
+            try await Task.sleep(for: .seconds(2))
+            return .text("slow")
+        }
+        router.post("/quick") { _, _ in .text("quick") }
+        try await withServer(router) { port, _ in
+            let client = try #require(HTTPClient(url: "http://127.0.0.1:\(port)"))
+            let slow = Task { try await client.perform("POST", "/slow", body: [1], timeout: .seconds(5)) }
+            try await Task.sleep(for: .milliseconds(200))
+            let start = ContinuousClock.now
+            let quick = try await client.perform("POST", "/quick", body: [2], timeout: .seconds(5))
+            #expect(String(decoding: quick.body, as: UTF8.self) == "quick")
+            #expect(ContinuousClock.now - start < .seconds(1), "the quick request did not wait for the slow one")
+            // Cancelling the awaiting task returns at once; the exchange ends on its own.
+            slow.cancel()
+            await #expect { _ = try await slow.value } throws: { ($0 as? HTTPClientError)?.kind == .cancelled }
+        }
     }
 
     @Test func talksToAtlasOwnServer() async throws {
         let router = Router()
         router.post("/v1/traces") { request, _ in .text("\(request.body.count) \(request.headers["content-type"] ?? "-")") }
         try await withServer(router) { port, _ in
-            let client = try #require(PlainHTTPClient(url: "http://localhost:\(port)"))
+            let client = try #require(HTTPClient(url: "http://localhost:\(port)"))
             let body = [UInt8](repeating: 0x2A, count: 300_000)
             for _ in 0..<3 {
                 let response = try client.send("POST", "/v1/traces", headers: [("Content-Type", "application/x-protobuf")],
