@@ -79,6 +79,7 @@ let package = Package(
             dependencies: [
                 "Core", "CSystemShims", "CTLSShims", "CZlib",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -126,6 +127,7 @@ let package = Package(
             dependencies: ["Core", "HTTP", "Storage", "Telemetry",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "CoreMetrics", package: "swift-metrics"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             exclude: ["README.md"],

@@ -3,6 +3,8 @@
 
 import AtlasTestSupport
 import Foundation
+import HTTP
+import Synchronization
 import Testing
 
 /// `atlas serve` exporting to a collector on loopback: the spans of real requests, decoded with
@@ -68,5 +70,52 @@ import Testing
         #expect(model.kind == 3 && model.attributes["gen_ai.system"] == "local" && model.attributes["atlas.tenant"] == "demo")
         #expect(Int(model.attributes["gen_ai.usage.output_tokens"] ?? "") ?? 0 > 0)
         #expect(runSpans.contains { $0.name.hasPrefix("db.") && $0.parentID != post.spanID }, "checkpoints are written under the nodes' run")
+    }
+
+    /// A model call made under a request carries that request's trace to the provider.
+    @Test func modelCallsCarryTheRequestsTraceparentToTheProvider() async throws {
+        let seen = Mutex<[String]>([])
+        let provider = Router()
+        _ = provider.post("/v1/chat/completions") { request, _ in
+            seen.withLock { $0.append(request.headers["traceparent"] ?? "") }
+            return .json(rawJSON: """
+                {"id":"chatcmpl-1","object":"chat.completion","model":"gpt-test","choices":[{"index":0,\
+                "message":{"role":"assistant","content":"Refunds take five days."},"finish_reason":"stop"}],\
+                "usage":{"prompt_tokens":12,"completion_tokens":6,"total_tokens":18}}
+                """)
+        }
+        try await withLocalServer(provider) { providerPort in
+            let directory = try AtlasProcess.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let collector = Collector()
+            let endpoint = try await collector.start()
+            defer { collector.stop() }
+            let atlas = try AtlasProcess(arguments: ["serve"], environment: [
+                "ATLAS_DATABASE_URL": "sqlite:///\(directory.path)/atlas.db",
+                "ATLAS_OTLP_ENDPOINT": endpoint.absoluteString,
+                "ATLAS_AUTH_SCRYPT_LOG_N": "10",
+                "ATLAS_AI_PROVIDER": "openai", "OPENAI_API_KEY": "sk-test",
+                "ATLAS_AI_OPENAI_BASE_URL": "http://127.0.0.1:\(providerPort)/v1",
+            ])
+            try await atlas.waitUntilServing()
+            let login = try await Self.call(atlas.port, "POST", "/auth/token", body: #"{"username":"admin@atlas","password":"atlas"}"#)
+            let token = try #require((login.json as? [String: Any])?["access_token"] as? String)
+            let trace = "5bf92f3577b34da6a3ce929d0e0e4737"
+            let run = try await Self.call(atlas.port, "POST", "/ai/runs?wait=true", headers: [
+                "Authorization": "Bearer \(token)", "X-Atlas-Tenant": "demo",
+                "traceparent": "00-\(trace)-00f067aa0ba902b8-01"], body: #"{"question":"How long do refunds take?"}"#)
+            #expect(run.status == 201, "\(String(decoding: run.body, as: UTF8.self))")
+            atlas.signal(SIGTERM)
+            #expect(try await atlas.waitForExit() == 0)
+
+            let received = seen.withLock { $0 }
+            try #require(!received.isEmpty, "the provider was called")
+            let parts = received[0].split(separator: "-")
+            #expect(parts.count == 4 && parts[1] == Substring(trace), "\(received)")
+            // The span the provider saw as its parent is the llm.chat span Atlas exported.
+            let model = try #require(try collector.decoded().first { $0.name == "llm.chat" })
+            #expect(model.traceID == trace && parts.count == 4 && model.spanID == String(parts[2]))
+            #expect(model.attributes["gen_ai.system"] == "openai" && model.attributes["gen_ai.response.model"] == "gpt-test")
+        }
     }
 }

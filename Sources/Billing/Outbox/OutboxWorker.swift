@@ -8,6 +8,7 @@ import HTTP
 import Logging
 import ServiceLifecycle
 import Storage
+import Tracing
 
 /// Delivers `billing_outbox` messages: budget alerts to the alert webhook, Stripe-driven plan
 /// changes to the tenant registry (``TenantPlanWriter``).
@@ -84,14 +85,25 @@ final class OutboxWorker: Service, Sendable {
     }
 
     private func deliver(_ message: OutboxMessage) async {
-        let outcome: Result<Void, DeliveryError>
-        switch message.kind {
-        case OutboxMessage.Kind.budgetAlert.rawValue, OutboxMessage.Kind.operatorNotice.rawValue:
-            outcome = await sendAlert(message)
-        case OutboxMessage.Kind.planSync.rawValue:
-            outcome = await syncPlan(message)
-        default:
-            outcome = .failure(DeliveryError(reason: "unknown message kind", permanent: true))
+        // A producer span per delivery: the webhook request carries its traceparent, so the
+        // receiving workflow (n8n, Slack's logs) can be tied to this attempt.
+        let outcome: Result<Void, DeliveryError> = await withSpan("outbox.deliver", ofKind: .producer) { span in
+            if span.isRecording {
+                span.attributes["messaging.operation.type"] = "send"
+                span.attributes["atlas.outbox.kind"] = message.kind
+                span.attributes["atlas.outbox.attempt"] = message.attempts
+            }
+            let outcome: Result<Void, DeliveryError>
+            switch message.kind {
+            case OutboxMessage.Kind.budgetAlert.rawValue, OutboxMessage.Kind.operatorNotice.rawValue:
+                outcome = await sendAlert(message)
+            case OutboxMessage.Kind.planSync.rawValue:
+                outcome = await syncPlan(message)
+            default:
+                outcome = .failure(DeliveryError(reason: "unknown message kind", permanent: true))
+            }
+            if case .failure(let error) = outcome { span.setStatus(SpanStatus(code: .error, message: error.reason)) }
+            return outcome
         }
         let worker = id
         let stamp = BillingPeriod.millis(service.now())

@@ -4,6 +4,7 @@
 internal import CSystemShims
 import Core
 import Dispatch
+import Instrumentation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -173,6 +174,15 @@ public final class HTTPClient: Sendable {
     /// closed as usual, so nothing leaks.
     public func perform(_ method: String, _ target: String, headers: [(name: String, value: String)] = [],
                         body: [UInt8] = [], timeout: Duration) async throws(HTTPClientError) -> HTTPClientResponse {
+        // The awaiting task's trace context travels with the request (W3C `traceparent` and
+        // `tracestate`), unless the caller set it: a model call or webhook made under a request
+        // continues that request's trace at the provider.
+        var fields = headers
+        if let context = InstrumentationContext.current,
+           !fields.contains(where: { $0.name.lowercased() == "traceparent" }) {
+            InstrumentationSystem.instrument.inject(context, into: &fields, using: HeaderListInjector())
+        }
+        let headers = fields
         let handoff = Handoff()
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPClientResponse, HTTPClientError>, Never>) in
@@ -341,5 +351,12 @@ enum HTTPClientClock {
         let now = SystemClock.monotonicNanos()
         guard deadline > now else { return 0 }
         return Int32(clamping: max(1, (deadline - now) / 1_000_000))
+    }
+}
+
+/// Writes propagated trace fields into an outgoing request's header list.
+struct HeaderListInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [(name: String, value: String)]) {
+        carrier.append((key, value))
     }
 }
