@@ -51,9 +51,11 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
+        // libpq's headers; the library is opened on first use by CLibPQLoader (ADR-013).
         .systemLibrary(
-            name: "CLibPQ", pkgConfig: "libpq",
+            name: "CLibPQ",
             providers: [.apt(["libpq-dev"])]),
+        .target(name: "CLibPQLoader", dependencies: ["CLibPQ"]),
         .systemLibrary(
             name: "COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
@@ -88,7 +90,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
-                "Core", "CSQLite", "CLibPQ",
+                "Core", "CSQLite", "CLibPQ", "CLibPQLoader",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import CLibPQ
+import CLibPQLoader
 import Core
 import Foundation
 
@@ -94,6 +95,9 @@ public struct PostgresConnectionParameters: Sendable, Equatable, CustomStringCon
     var keywords: [String: String]
 
     init(uri: String) throws {
+        if let failure = atlas_libpq_load() {
+            throw StorageError(.unavailable, "PostgreSQL support is not available: \(String(cString: failure))")
+        }
         var message: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(uri, &message) else {
             // libpq's message may quote the URL, password included, so it is not shown.

@@ -72,8 +72,8 @@ public struct HTTPClientResponse: Sendable {
 ///
 /// ``send(_:_:headers:body:timeout:)`` blocks the calling thread, every system call bounded by
 /// the request's deadline: call it from a thread of its own, never from an event loop or the
-/// cooperative pool. ``perform(_:_:headers:body:timeout:)`` runs it on this client's dispatch
-/// queue for callers that await. Concurrent requests each take a connection of their own (an
+/// cooperative pool. ``perform(_:_:headers:body:timeout:)`` runs it on a serial dispatch queue
+/// of its own for callers that await. Concurrent requests each take a connection of their own (an
 /// idle one or a new one), so a hanging request holds up nobody else; up to
 /// ``maxIdleConnections`` stay open after use.
 ///
@@ -101,8 +101,8 @@ public final class HTTPClient: Sendable {
     private let proxy: ProxyEndpoint?
     /// Idle kept-alive connections, the most recently used last.
     private let idle = Mutex<[ClientConnection]>([])
-    /// Where ``perform(_:_:headers:body:timeout:)`` runs the blocking exchange.
-    private let queue: DispatchQueue
+    /// The label of the queue each ``perform(_:_:headers:body:timeout:)`` runs its exchange on.
+    private let queueLabel: String
 
     /// A client for `http[s]://host[:port][/path]`, or nil for any other scheme or a malformed URL.
     /// `trust` adds a CA to the system's (for tests and private CAs); `proxy` defaults to the
@@ -120,7 +120,7 @@ public final class HTTPClient: Sendable {
         self.proxy = proxy.endpoint(scheme: origin.scheme, host: origin.host)
         let bracketed = origin.host.contains(":") ? "[\(origin.host)]" : origin.host
         hostHeader = port == origin.scheme.defaultPort ? bracketed : "\(bracketed):\(port)"
-        queue = DispatchQueue(label: "atlas.http-client.\(origin.host)", attributes: .concurrent)
+        queueLabel = "atlas.http-client.\(origin.host)"
     }
 
     deinit {
@@ -168,7 +168,10 @@ public final class HTTPClient: Sendable {
     }
 
     /// ``send(_:_:headers:body:timeout:)`` for callers that await: the blocking exchange runs on
-    /// this client's own concurrent dispatch queue, never on the cooperative pool. When the
+    /// a serial dispatch queue made for it, never on the cooperative pool. Serial queues are
+    /// "overcommit" in libdispatch — each gets a thread when it needs one — whereas blocks on a
+    /// concurrent queue share the process-wide pool of one thread per core, where two slow model
+    /// calls on two cores would hold up every other outbound request. When the
     /// awaiting task is cancelled this returns at once with ``HTTPClientError/Kind/cancelled``;
     /// the exchange itself still ends within its timeout and its connection is then kept or
     /// closed as usual, so nothing leaks.
@@ -187,7 +190,7 @@ public final class HTTPClient: Sendable {
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPClientResponse, HTTPClientError>, Never>) in
                 guard handoff.install(continuation) else { return }
-                queue.async {
+                DispatchQueue(label: queueLabel).async {
                     do throws(HTTPClientError) {
                         handoff.finish(.success(try self.send(method, target, headers: headers, body: body, timeout: timeout)))
                     } catch {

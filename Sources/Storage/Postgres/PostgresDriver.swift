@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import CLibPQ
+import CLibPQLoader
 import Foundation
 
 /// One libpq connection (`PGconn*`). libpq allows one thread per connection at a time
@@ -27,6 +28,9 @@ final class PostgresDriver: Driver {
     }
 
     init(keywords: [String: String], statementTimeout: Duration) throws {
+        if let failure = atlas_libpq_load() {
+            throw StorageError(.unavailable, "PostgreSQL support is not available: \(String(cString: failure))")
+        }
         let pairs = keywords.sorted { $0.key < $1.key }
         let keys = pairs.map { strdup($0.key) } + [nil]
         let values = pairs.map { strdup($0.value) } + [nil]
