@@ -120,6 +120,8 @@ let package = Package(
             name: "Auth",
             dependencies: ["Core", "HTTP", "Storage", "Telemetry", "COpenSSL",
                            .product(name: "JWTKit", package: "jwt-kit"),
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "CryptoExtras", package: "swift-crypto"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Logging", package: "swift-log")],
             exclude: ["README.md"],

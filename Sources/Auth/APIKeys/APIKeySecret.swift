@@ -19,8 +19,8 @@ struct APIKeySecret: Sendable, Equatable {
 
     /// A new random key.
     static func generate() -> APIKeySecret {
-        let id = String(Encoding.base32(OpenSSL.randomBytes(8)).prefix(idLength))
-        let secret = Encoding.base32(OpenSSL.randomBytes(32))
+        let id = String(Encoding.base32(SystemCrypto.randomBytes(8)).prefix(idLength))
+        let secret = Encoding.base32(SystemCrypto.randomBytes(32))
         return APIKeySecret(id: id, secret: secret)
     }
 

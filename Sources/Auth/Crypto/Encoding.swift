@@ -86,6 +86,6 @@ enum Encoding {
 
     /// A random identifier: `prefix` followed by `bytes` random bytes in base 32.
     static func randomID(prefix: String, bytes: Int) -> String {
-        prefix + base32(OpenSSL.randomBytes(bytes))
+        prefix + base32(SystemCrypto.randomBytes(bytes))
     }
 }

@@ -6,18 +6,6 @@ internal import COpenSSL
 /// The few OpenSSL primitives Auth needs, behind Swift signatures. No OpenSSL type leaves this file
 /// (ARCHITECTURE.md rule 2); every primitive is OpenSSL's own, none is re-implemented here.
 enum OpenSSL {
-    /// Cryptographically secure random bytes from OpenSSL's DRBG (`RAND_bytes(3)`).
-    static func randomBytes(_ count: Int) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let status = bytes.withUnsafeMutableBytes { buffer in
-            RAND_bytes(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(count))
-        }
-        // RAND_bytes fails only when the DRBG cannot be seeded; continuing would hand out
-        // predictable secrets, so this is the one place Auth stops the process.
-        precondition(status == 1, "OpenSSL RAND_bytes failed: the random generator is not seeded")
-        return bytes
-    }
-
     /// SHA-256 of `bytes` (`EVP_Digest(3)`).
     static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
@@ -71,26 +59,9 @@ enum OpenSSL {
         guard status == 1 else { throw KDFError(reason: "scrypt derivation failed (parameters out of range)") }
         return key
     }
-
-    /// PBKDF2-HMAC-SHA256 (RFC 8018 §5.2) through `PKCS5_PBKDF2_HMAC(3)`.
-    static func pbkdf2SHA256(password: [UInt8], salt: [UInt8], iterations: Int, length: Int) throws(KDFError) -> [UInt8] {
-        var key = [UInt8](repeating: 0, count: length)
-        let status = password.withUnsafeBytes { pass in
-            salt.withUnsafeBytes { saltBytes in
-                key.withUnsafeMutableBufferPointer { out in
-                    PKCS5_PBKDF2_HMAC(
-                        pass.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(pass.count),
-                        saltBytes.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(saltBytes.count),
-                        Int32(iterations), EVP_sha256(), Int32(length), out.baseAddress)
-                }
-            }
-        }
-        guard status == 1 else { throw KDFError(reason: "PBKDF2 derivation failed") }
-        return key
-    }
 }
 
-/// A key derivation that OpenSSL refused.
+/// A key derivation that was refused.
 struct KDFError: Error, CustomStringConvertible {
     var reason: String
     var description: String { reason }

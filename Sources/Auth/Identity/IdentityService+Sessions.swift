@@ -145,7 +145,7 @@ extension IdentityService {
     }
 
     /// 256 random bits, base64url: opaque to the client, stored only as a SHA-256 digest.
-    static func newRefreshToken() -> String { Encoding.base64URL(OpenSSL.randomBytes(32)) }
+    static func newRefreshToken() -> String { Encoding.base64URL(SystemCrypto.randomBytes(32)) }
 
     static func isRefreshTokenShaped(_ text: String) -> Bool {
         text.utf8.count == 43 && Encoding.decodeBase64URL(text)?.count == 32

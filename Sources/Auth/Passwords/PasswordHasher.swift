@@ -62,7 +62,7 @@ struct PasswordHasher: Sendable {
 
     /// A new hash of `password` with a fresh salt. Blocking: call through a ``KDFExecutor``.
     func hash(_ password: String) throws -> String {
-        let salt = OpenSSL.randomBytes(Self.saltLength)
+        let salt = SystemCrypto.randomBytes(Self.saltLength)
         let key = try Self.derive(password: Array(password.utf8), salt: salt, algorithm: algorithm)
         return Self.encode(algorithm: algorithm, salt: salt, key: key)
     }
@@ -89,7 +89,7 @@ struct PasswordHasher: Sendable {
     /// match would need a preimage of a random key), and making it runs no KDF: start-up stays fast
     /// and does not touch scrypt's 32 MiB.
     func makeDecoy() throws -> String {
-        Self.encode(algorithm: algorithm, salt: OpenSSL.randomBytes(Self.saltLength), key: OpenSSL.randomBytes(Self.keyLength))
+        Self.encode(algorithm: algorithm, salt: SystemCrypto.randomBytes(Self.saltLength), key: SystemCrypto.randomBytes(Self.keyLength))
     }
 
     static func derive(password: [UInt8], salt: [UInt8], algorithm: Algorithm) throws -> [UInt8] {
@@ -103,7 +103,7 @@ struct PasswordHasher: Sendable {
                 length: keyLength)
         case .pbkdf2SHA256(let iterations):
             guard pbkdf2IterationRange.contains(iterations) else { throw KDFError(reason: "PBKDF2 iterations out of range") }
-            return try OpenSSL.pbkdf2SHA256(password: password, salt: salt, iterations: iterations, length: keyLength)
+            return try SystemCrypto.pbkdf2SHA256(password: password, salt: salt, iterations: iterations, length: keyLength)
         }
     }
 

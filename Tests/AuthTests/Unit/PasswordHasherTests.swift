@@ -8,6 +8,20 @@ import Testing
     static let fastScrypt = PasswordHasher(algorithm: .scrypt(logN: 10, r: 8, p: 1))
     static let fastPBKDF2 = PasswordHasher(algorithm: .pbkdf2SHA256(iterations: 10_000))
 
+    /// RFC 7914 §11's PBKDF2-HMAC-SHA256 vectors (also what `openssl kdf … PBKDF2` prints), and
+    /// random bytes that differ between calls and cover every length.
+    @Test func pbkdf2MatchesTheRFCVectors_AndRandomBytesComeInEveryLength() throws {
+        func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+        #expect(hex(try SystemCrypto.pbkdf2SHA256(password: Array("passwd".utf8), salt: Array("salt".utf8), iterations: 1, length: 64))
+                == "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783")
+        #expect(hex(try SystemCrypto.pbkdf2SHA256(password: Array("Password".utf8), salt: Array("NaCl".utf8), iterations: 80_000, length: 64))
+                == "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56a1d425a1225833549adb841b51c9b3176a272bdebba1d078478f62b397f33c8d")
+        for count in [0, 1, 7, 8, 9, 16, 32, 33] {
+            #expect(SystemCrypto.randomBytes(count).count == count)
+        }
+        #expect(SystemCrypto.randomBytes(32) != SystemCrypto.randomBytes(32))
+    }
+
     @Test(arguments: [fastScrypt, fastPBKDF2])
     func verifiesTheRightPassword_AndRejectsAWrongOne(hasher: PasswordHasher) throws {
         let hash = try hasher.hash("correct horse battery staple")
