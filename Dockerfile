@@ -11,7 +11,7 @@ FROM ${SWIFT_IMAGE} AS build
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-       libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libcurl4-openssl-dev pkg-config \
+       libsqlite3-dev libpq-dev libssl-dev zlib1g-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, so a source change does not resolve them again.
@@ -23,7 +23,8 @@ COPY Tests ./Tests
 COPY Migrations ./Migrations
 COPY docs/api ./docs/api
 # --static-swift-stdlib: the Swift runtime and Foundation are linked in, so the runtime image
-# needs no Swift toolchain, only the C libraries below.
+# needs no Swift toolchain, only the C libraries below (libpq is opened only for PostgreSQL URLs;
+# outbound HTTPS uses libssl, no libcurl). The release link uses the toolchain's lld (ADR-013).
 RUN swift build -c release --product atlas --static-swift-stdlib \
     && install -D -m 0755 "$(swift build -c release --show-bin-path)/atlas" /out/atlas
 
@@ -31,7 +32,7 @@ FROM ${RUNTIME_IMAGE} AS runtime
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-       libsqlite3-0 libpq5 libssl3 zlib1g libcurl4 ca-certificates tzdata \
+       libsqlite3-0 libpq5 libssl3 zlib1g ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 atlas \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/atlas --create-home \

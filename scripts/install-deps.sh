@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [build|test|bench]   (each set includes the ones before it)
 set -euo pipefail
 
-# libcurl: FoundationNetworking, linked statically by the release build (--static-swift-stdlib).
+# libcurl: FoundationNetworking, which the test suites' own HTTP calls use (atlas itself does not).
 want=(pkg-config libsqlite3-dev libpq-dev libssl-dev zlib1g-dev libcurl4-openssl-dev)
 case "${1:-build}" in
   build) ;;

@@ -6,12 +6,12 @@ import Testing
 
 /// `atlas` as an operator runs it: a real child process on a real SQLite file and a real port.
 @Suite(.serialized) struct ServeCommandTests {
-    /// Measured on a restart: the very first start also hashes the bootstrap admin's password with
-    /// scrypt, which by design costs ~100 ms and 32 MiB once; every later start skips it.
+    /// Measured on a restart: the very first start also hashes the bootstrap admin's password
+    /// (PBKDF2, a quarter of a second), which every later start skips.
     ///
     /// These are regression guards for a debug build on a busy CI machine, not the product's goals:
     /// the goals (first answer within 1 s, idle peak RSS under 25 MB) are measured on the release
-    /// build and recorded in bench/RESULTS.md; the memory goal is still open (ROADMAP.md).
+    /// build and recorded in bench/RESULTS.md.
     @Test func answersLivenessSoonAfterStart_AndStaysBoundedWhenIdle() async throws {
         let directory = try AtlasProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
