@@ -60,7 +60,7 @@ public protocol Database: Sendable {
     /// snapshot. Writes fail with ``StorageError/readOnly``. On PostgreSQL `tenant` is set as in
     /// ``transaction(tenant:_:)``, so row-level security applies to reads too.
     @discardableResult
-    func read<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T
+    nonisolated(nonsending) func read<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T
 
     /// Runs `body` in a write transaction: `BEGIN` (SQLite: `BEGIN IMMEDIATE`), `COMMIT` when it
     /// returns, `ROLLBACK` when it throws, rethrowing the body's error (the first error). After a
@@ -73,7 +73,7 @@ public protocol Database: Sendable {
     /// A statement is never retried after a connection breaks mid-transaction; only a failed
     /// `BEGIN` on a stale pooled connection is retried on a fresh one, because nothing ran yet.
     @discardableResult
-    func transaction<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T
+    nonisolated(nonsending) func transaction<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T
 
     /// Checks that the database answers (`SELECT 1`), for `/health/ready`.
     func ping() async throws
@@ -85,13 +85,13 @@ public protocol Database: Sendable {
 extension Database {
     /// ``read(tenant:_:)`` without a tenant.
     @discardableResult
-    public func read<T: Sendable>(_ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
+    public nonisolated(nonsending) func read<T: Sendable>(_ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
         try await read(tenant: nil, body)
     }
 
     /// ``transaction(tenant:_:)`` without a tenant.
     @discardableResult
-    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
+    public nonisolated(nonsending) func transaction<T: Sendable>(_ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
         try await transaction(tenant: nil, body)
     }
 }

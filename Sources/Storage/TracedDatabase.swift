@@ -28,7 +28,7 @@ public struct TracedDatabase<Recorder: Tracer>: Database {
 
     public var dialect: SQLDialect { base.dialect }
 
-    public func read<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
+    public nonisolated(nonsending) func read<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
         let span = start("db.read", operation: "read", tenant: tenant)
         defer { span.end() }
         do {
@@ -39,7 +39,7 @@ public struct TracedDatabase<Recorder: Tracer>: Database {
         }
     }
 
-    public func transaction<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
+    public nonisolated(nonsending) func transaction<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
         let span = start("db.transaction", operation: "transaction", tenant: tenant)
         defer { span.end() }
         do {

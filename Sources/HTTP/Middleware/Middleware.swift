@@ -40,5 +40,5 @@ extension Middleware {
 /// anywhere below (storage, graph nodes, model calls) become its children. At most one per router
 /// (``Router/scope(_:)``); inline routes, which cannot await, run without it.
 public protocol RequestScope: Sendable {
-    func run(_ context: RequestContext, _ body: () async -> Response) async -> Response
+    nonisolated(nonsending) func run(_ context: RequestContext, _ body: nonisolated(nonsending) () async -> Response) async -> Response
 }

@@ -62,12 +62,12 @@ final class Responder: Sendable {
         }
     }
 
-    func runAsync(_ handler: AsyncHandler<RequestContext>, _ request: Request, _ context: inout RequestContext) async -> Response {
+    nonisolated(nonsending) func runAsync(_ handler: AsyncHandler<RequestContext>, _ request: Request, _ context: inout RequestContext) async -> Response {
         guard let scope = router.scope else { return await runHandler(handler, request, &context) }
         return await scope.run(context) { await runHandler(handler, request, &context) }
     }
 
-    private func runHandler(_ handler: AsyncHandler<RequestContext>, _ request: Request, _ context: inout RequestContext) async -> Response {
+    private nonisolated(nonsending) func runHandler(_ handler: AsyncHandler<RequestContext>, _ request: Request, _ context: inout RequestContext) async -> Response {
         do {
             return try await handler(request, &context)
         } catch {

@@ -120,7 +120,7 @@ final class PostgresDatabase: Database {
         return ["SELECT set_config('atlas.tenant', \(tenant), true)"]
     }
 
-    func read<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
+    nonisolated(nonsending) func read<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
         let metrics = self.metrics
         let committed = try await withConnection(begin: "BEGIN READ ONLY") { driver in
             try TransactionRunner.run(driver: driver, tenant: tenant, setup: Self.tenantSetup(tenant), metrics: metrics, body)
@@ -128,7 +128,7 @@ final class PostgresDatabase: Database {
         return await committed.finish()
     }
 
-    func transaction<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
+    nonisolated(nonsending) func transaction<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
         let metrics = self.metrics
         let committed = try await withConnection(begin: "BEGIN") { driver in
             try TransactionRunner.run(driver: driver, tenant: tenant, setup: Self.tenantSetup(tenant), metrics: metrics,

@@ -67,7 +67,7 @@ final class SQLiteDatabase: Database {
                               logger: logger)
     }
 
-    func read<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
+    nonisolated(nonsending) func read<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
         try state.checkOpen()
         guard let readers else {
             // The single in-memory connection is made read-only for the closure's duration.
@@ -97,7 +97,7 @@ final class SQLiteDatabase: Database {
         return await committed.finish()
     }
 
-    func transaction<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
+    nonisolated(nonsending) func transaction<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
         try state.checkOpen()
         // BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads and then writes
         // cannot fail with SQLITE_BUSY halfway when another process writes (sqlite.org/lang_transaction.html).

@@ -52,7 +52,7 @@ public struct TracingMiddleware: Middleware, RequestScope {
         return nil
     }
 
-    public func run(_ context: RequestContext, _ body: () async -> Response) async -> Response {
+    public nonisolated(nonsending) func run(_ context: RequestContext, _ body: nonisolated(nonsending) () async -> Response) async -> Response {
         guard let span = context[RequestSpanKey.self] else { return await body() }
         return await InstrumentationContext.withValue(span.context) { await body() }
     }
