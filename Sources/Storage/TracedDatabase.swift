@@ -29,38 +29,32 @@ public struct TracedDatabase<Recorder: Tracer>: Database {
     public var dialect: SQLDialect { base.dialect }
 
     public nonisolated(nonsending) func read<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
-        let span = start("db.read", operation: "read", tenant: tenant)
-        defer { span.end() }
-        do {
-            return try await base.read(tenant: tenant, body)
-        } catch {
-            span.recordError(error)
-            throw error
-        }
+        try await traced("db.read", operation: "read", tenant: tenant) { try await base.read(tenant: tenant, body) }
     }
 
     public nonisolated(nonsending) func transaction<T: Sendable>(tenant: String?, _ body: @escaping @Sendable (any Connection) throws -> T) async throws -> T {
-        let span = start("db.transaction", operation: "transaction", tenant: tenant)
-        defer { span.end() }
-        do {
-            return try await base.transaction(tenant: tenant, body)
-        } catch {
-            span.recordError(error)
-            throw error
-        }
+        try await traced("db.transaction", operation: "transaction", tenant: tenant) { try await base.transaction(tenant: tenant, body) }
     }
 
     public func ping() async throws { try await base.ping() }
 
     public func close() async { await base.close() }
 
-    private func start(_ name: String, operation: String, tenant: String?) -> Recorder.Span {
+    /// Runs `work` inside a client span named `name`, recording a failure on it.
+    private nonisolated(nonsending) func traced<T>(_ name: String, operation: String, tenant: String?,
+                                                   _ work: nonisolated(nonsending) () async throws -> T) async throws -> T {
         let span = tracer.startSpan(name, context: InstrumentationContext.current ?? .topLevel, ofKind: .client)
         if span.isRecording {
             span.attributes["db.system.name"] = system
             span.attributes["db.operation.name"] = operation
             if let tenant { span.attributes["atlas.tenant"] = tenant }
         }
-        return span
+        defer { span.end() }
+        do {
+            return try await work()
+        } catch {
+            span.recordError(error)
+            throw error
+        }
     }
 }

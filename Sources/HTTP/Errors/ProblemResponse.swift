@@ -171,6 +171,12 @@ enum JSONEscaping {
 
     /// Appends the decimal digits of `value`.
     static func appendDecimal(_ value: UInt64, to output: inout [UInt8]) {
+        withDecimalDigits(value) { output.append(contentsOf: $0) }
+    }
+
+    /// Hands the decimal digits of `value` to `body`, written into a stack buffer (no allocation).
+    @inline(__always)
+    static func withDecimalDigits(_ value: UInt64, _ body: (UnsafeRawBufferPointer) -> Void) {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var remaining = value
         var count = 0
@@ -180,7 +186,7 @@ enum JSONEscaping {
                 remaining /= 10
                 count += 1
             } while remaining > 0
-            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[(24 - count)...]))
+            body(UnsafeRawBufferPointer(rebasing: scratch[(24 - count)...]))
         }
     }
 }

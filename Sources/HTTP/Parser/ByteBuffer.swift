@@ -119,17 +119,7 @@ struct ByteBuffer: ~Copyable {
 
     /// Appends a non-negative integer in decimal without allocating.
     mutating func appendDecimal(_ value: Int) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var count = 0
-        var remaining = UInt(Swift.max(0, value))
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            repeat {
-                scratch[23 - count] = UInt8(truncatingIfNeeded: 0x30 + remaining % 10)
-                remaining /= 10
-                count += 1
-            } while remaining > 0
-            append(UnsafeRawBufferPointer(rebasing: scratch[(24 - count)...]))
-        }
+        JSONEscaping.withDecimalDigits(UInt64(Swift.max(0, value))) { append($0) }
     }
 
     /// Appends a non-negative integer in lowercase hexadecimal (chunk sizes, RFC 9112 §7.1).
