@@ -3,7 +3,7 @@
 
 public import Core
 public import CoreMetrics
-import Foundation
+public import Foundation
 public import HTTP
 public import Logging
 public import ServiceLifecycle
@@ -88,6 +88,12 @@ public final class BillingModule: Sendable {
     public var usageMeter: any UsageMeter { service }
     /// The tenants' period usage (for the tenant summary of the Auth module).
     public var usageLedger: any UsageLedger { service }
+    /// The tenant's totals for the billing period containing `date`, read with a connection the
+    /// caller holds inside its own transaction (the Auth module's tenant summary reads the tenant
+    /// row and these totals in one read).
+    public func periodTotals(for tenant: TenantID, at date: Date, on connection: any Connection) throws -> UsagePeriodTotals {
+        try UsageStore.periodTotals(tenant: tenant, period: BillingPeriod(containing: date), on: connection)
+    }
     /// Metered usage of the current period only, for a tenant summary that keeps its own counters.
     public var tenantUsageReader: any TenantUsageReader { service }
     /// Refuses AI usage over budget or past due (for the AI module).

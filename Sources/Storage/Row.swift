@@ -101,8 +101,11 @@ final class RowColumns: Sendable {
     }
 
     /// Exact match first, then case-insensitive: PostgreSQL folds unquoted names to lower case.
+    /// A result of a few columns is searched in order: comparing short names costs less than
+    /// hashing the one asked for.
     func index(of name: String) -> Int? {
-        exact[name] ?? folded[name.lowercased()]
+        if names.count <= 12, let index = names.firstIndex(of: name) { return index }
+        return exact[name] ?? folded[name.lowercased()]
     }
 }
 

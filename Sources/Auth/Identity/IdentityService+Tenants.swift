@@ -3,6 +3,7 @@
 
 import Core
 import Foundation
+import HTTP
 import Logging
 import Storage
 
@@ -28,6 +29,44 @@ struct TenantDetail: Sendable, Encodable, Equatable {
     var role: String?
     var usage: TenantSummary.Usage
     var refreshedAt: Date
+}
+
+// The two answers of `GET /tenants/current` and `GET /tenants/{tenant}` write their own JSON
+// (HTTP's `JSONWritable`); `TenantJSONTests` checks it against their `Encodable` form.
+extension TenantSummary: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("tenant", tenant)
+        json.key("usage")
+        usage.write(to: &json)
+        json.member("refreshed_at", refreshedAt)
+        json.endObject()
+    }
+}
+
+extension TenantSummary.Usage: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("tokens", tokens)
+        json.member("requests", requests)
+        json.member("plan", plan)
+        json.endObject()
+    }
+}
+
+extension TenantDetail: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("tenant", tenant)
+        json.member("plan", plan)
+        json.member("status", status)
+        json.member("created_at", createdAt)
+        json.member("role", role)
+        json.key("usage")
+        usage.write(to: &json)
+        json.member("refreshed_at", refreshedAt)
+        json.endObject()
+    }
 }
 
 extension IdentityService {
@@ -71,15 +110,48 @@ extension IdentityService {
     }
 
     func detail(of record: TenantRecord, role: Role?) async throws -> TenantDetail {
-        let summary = try await summary(of: record)
-        return TenantDetail(
+        Self.detail(of: record, summary: try await summary(of: record), role: role)
+    }
+
+    static func detail(of record: TenantRecord, summary: TenantSummary, role: Role?) -> TenantDetail {
+        TenantDetail(
             tenant: summary.tenant, plan: record.tenant.plan.rawValue, status: record.tenant.status.rawValue,
             createdAt: record.tenant.createdAt, role: role?.rawValue, usage: summary.usage, refreshedAt: summary.refreshedAt)
     }
 
+    /// The tenant's summary with its record: one read transaction when the ledger's totals can be
+    /// read on Auth's connection, else the record's read and the summary's.
+    func currentSummary(of tenant: TenantID) async throws -> (TenantSummary, TenantRecord) {
+        guard let reader = ledgerTotals else {
+            let record = try await tenantRecord(tenant)
+            return (try await summary(of: record), record)
+        }
+        let now = clock()
+        let found = try await database.read(tenant: Scope.tenant(tenant)) { conn -> (TenantRecord, UsagePeriodTotals)? in
+            guard let record = try TenantStore.find(tenant, conn) else { return nil }
+            return (record, try reader.periodTotals(for: tenant, at: now, on: conn))
+        }
+        guard let (record, totals) = found else { throw Self.tenantNotFound(tenant) }
+        let summary = TenantSummary(
+            tenant: record.tenant.id.rawValue,
+            usage: .init(tokens: Int(totals.tokens), requests: Int(totals.requests), plan: record.tenant.plan.rawValue),
+            refreshedAt: now)
+        return (summary, record)
+    }
+
+    /// ``detail(of:role:)`` of the tenant, read as ``currentSummary(of:)`` reads.
+    func currentDetail(of tenant: TenantID, role: Role?) async throws -> TenantDetail {
+        let (summary, record) = try await currentSummary(of: tenant)
+        return Self.detail(of: record, summary: summary, role: role)
+    }
+
+    static func tenantNotFound(_ tenant: TenantID) -> AuthError {
+        AuthError.notFound("tenant '\(tenant.rawValue)' was not found", code: "tenant_not_found")
+    }
+
     func tenantRecord(_ tenant: TenantID) async throws -> TenantRecord {
         guard let record = try await database.read(tenant: Scope.tenant(tenant), { conn in try TenantStore.find(tenant, conn) }) else {
-            throw AuthError.notFound("tenant '\(tenant.rawValue)' was not found", code: "tenant_not_found")
+            throw Self.tenantNotFound(tenant)
         }
         return record
     }
@@ -161,7 +233,7 @@ extension IdentityService {
         defer { forget(tenant: tenant) }
         let record = try await database.transaction(tenant: Scope.tenant(tenant)) { conn in
             guard let before = try TenantStore.find(tenant, conn) else {
-                throw AuthError.notFound("tenant '\(tenant.rawValue)' was not found", code: "tenant_not_found")
+                throw Self.tenantNotFound(tenant)
             }
             if before.tenant.plan != plan {
                 try TenantStore.setPlan(tenant, plan: plan, now: now, conn)
@@ -184,7 +256,7 @@ extension IdentityService {
         defer { forget(tenant: tenant) }
         let record = try await database.transaction(tenant: Scope.tenant(tenant)) { conn in
             guard let before = try TenantStore.find(tenant, conn) else {
-                throw AuthError.notFound("tenant '\(tenant.rawValue)' was not found", code: "tenant_not_found")
+                throw Self.tenantNotFound(tenant)
             }
             if let plan, plan != before.tenant.plan {
                 try TenantStore.setPlan(tenant, plan: plan, now: now, conn)
@@ -215,7 +287,7 @@ extension IdentityService {
         defer { forget(tenant: tenant) }
         try await database.transaction(tenant: Scope.tenant(tenant)) { conn in
             guard let before = try TenantStore.find(tenant, conn) else {
-                throw AuthError.notFound("tenant '\(tenant.rawValue)' was not found", code: "tenant_not_found")
+                throw Self.tenantNotFound(tenant)
             }
             guard before.tenant.plan != plan else { return }
             try TenantStore.setPlan(tenant, plan: plan, now: now, conn)
@@ -242,7 +314,7 @@ extension IdentityService {
                     requestID: actor.origin.requestID, clientAddress: actor.origin.clientAddress,
                     details: ["tokens_delta": String(tokens), "requests_delta": String(requests)], occurredAt: now), conn)
             guard let record = try TenantStore.find(tenant, conn) else {
-                throw AuthError.notFound("tenant '\(tenant.rawValue)' was not found", code: "tenant_not_found")
+                throw Self.tenantNotFound(tenant)
             }
             return record
         }

@@ -63,7 +63,7 @@ final class IdentityService: Sendable {
     }
 
     struct AccessCacheKey: Hashable, Sendable {
-        var subject: String
+        var subject: Principal.Subject
         var tenant: TenantID
     }
 
@@ -77,6 +77,7 @@ final class IdentityService: Sendable {
     struct Links: Sendable {
         var ledger: (any UsageLedger)?
         var planRecorder: (any PlanChangeRecorder)?
+        var ledgerTotals: (any LedgerTotalsReader)?
     }
 
     /// The usage ledger, when the metering module is connected: the one source of usage totals.
@@ -84,10 +85,14 @@ final class IdentityService: Sendable {
     /// Where plan changes are reported for proration, when connected.
     var planRecorder: (any PlanChangeRecorder)? { links.withLock { $0.planRecorder } }
 
-    func connect(ledger: (any UsageLedger)?, planRecorder: (any PlanChangeRecorder)?) {
+    /// The ledger's totals on a connection Auth holds, when connected with the ledger.
+    var ledgerTotals: (any LedgerTotalsReader)? { links.withLock { $0.ledger == nil ? nil : $0.ledgerTotals } }
+
+    func connect(ledger: (any UsageLedger)?, planRecorder: (any PlanChangeRecorder)?, ledgerTotals: (any LedgerTotalsReader)? = nil) {
         links.withLock {
             $0.ledger = ledger
             $0.planRecorder = planRecorder
+            $0.ledgerTotals = ledgerTotals
         }
     }
 
@@ -197,7 +202,7 @@ final class IdentityService: Sendable {
 
     func access(of principal: Principal, to tenant: TenantID) async throws -> TenantAccess? {
         let now = clock()
-        let key = AccessCacheKey(subject: principal.actor, tenant: tenant)
+        let key = AccessCacheKey(subject: principal.subject, tenant: tenant)
         if let cached = accessCache.value(for: key, now: now) { return Self.grant(cached.access, to: principal) }
         let access: TenantAccess?
         switch principal.subject {

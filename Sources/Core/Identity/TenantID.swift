@@ -52,7 +52,8 @@ public struct TenantID: Hashable, Comparable, Sendable, CustomStringConvertible,
 
     /// The same check on a `String`, specialised: it runs on every tenant-scoped request.
     public static func isValid(_ text: String) -> Bool {
-        isValid(utf8: text.utf8)
+        var text = text
+        return text.withUTF8 { isValid(utf8: $0) }
     }
 
     @inline(__always)

@@ -30,7 +30,8 @@ public struct UserID: Hashable, Comparable, Sendable, CustomStringConvertible, C
 
     /// The same check on a `String`, specialised: it runs on every authenticated request.
     public static func isValid(_ text: String) -> Bool {
-        isValid(utf8: text.utf8)
+        var text = text
+        return text.withUTF8 { isValid(utf8: $0) }
     }
 
     @inline(__always)

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Core
+import Synchronization
 import Foundation
 
 /// Encodes `Encodable` values to JSON bytes with the conventions of ``JSONCoding/makeEncoder()``
@@ -73,8 +74,39 @@ final class StreamingJSONEncoder {
 
     fileprivate func beginMember(_ key: some CodingKey, in index: Int) {
         beginElement(in: index)
-        writeString(snakeCased(key.stringValue))
+        writeKey(key.stringValue)
         bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// Writes a member name in snake_case. A name without capitals or characters to escape (most
+    /// of them) is copied as it is; the others are converted once and remembered.
+    private func writeKey(_ name: String) {
+        var name = name
+        let copied = name.withUTF8 { raw -> Bool in
+            for byte in raw where byte &- 0x41 < 26 || byte < 0x20 || byte == 0x22 || byte == 0x5C || byte >= 0x80 {
+                return false
+            }
+            bytes.append(0x22)
+            bytes.append(contentsOf: raw)
+            bytes.append(0x22)
+            return true
+        }
+        if !copied { bytes.append(contentsOf: Self.convertedKey(name)) }
+    }
+
+    /// Converted member names, quoted and escaped; types have a bounded set of keys, so the table
+    /// stops growing at its capacity rather than evicting.
+    private static let convertedKeys = Mutex<[String: [UInt8]]>([:])
+    private static let convertedKeysCapacity = 4096
+
+    private static func convertedKey(_ name: String) -> [UInt8] {
+        if let known = convertedKeys.withLock({ $0[name] }) { return known }
+        var quoted: [UInt8] = []
+        JSONEscaping.appendString(snakeCased(name), to: &quoted)
+        convertedKeys.withLock { table in
+            if table.count < convertedKeysCapacity { table[name] = quoted }
+        }
+        return quoted
     }
 
     /// Opens an object or array as the value of the innermost slot, or returns the one this value

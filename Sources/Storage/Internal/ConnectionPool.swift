@@ -119,6 +119,23 @@ final class ConnectionPool<Resource: Sendable>: @unchecked Sendable {
     }
 
     private func obtain() async throws -> Grant {
+        // The common case, an idle resource or a free slot, is served without a continuation or a
+        // cancellation handler: neither can matter to a caller that does not wait.
+        try Task.checkCancellation()
+        let immediate: Grant?? = lock.withLock {
+            if closed { return .some(nil) }
+            if let resource = idle.popLast() { return .resource(resource) }
+            if count < maxSize {
+                count += 1
+                return .slot
+            }
+            return nil
+        }
+        switch immediate {
+        case .some(.some(let grant)): return grant
+        case .some(.none): throw StorageError(.unavailable, "the database was closed")
+        case .none: break
+        }
         let id: UInt64 = lock.withLock {
             nextWaiterID += 1
             return nextWaiterID

@@ -13,7 +13,30 @@ protocol Driver: AnyObject {
     func execute(_ query: SQLQuery) throws -> Int
     func query(_ query: SQLQuery) throws -> [Row]
     func executeScript(_ sql: String) throws
+    /// Begins, commits or rolls back a transaction. Two of these run around every read, so a
+    /// driver may keep them prepared; the default sends the statement's text.
+    func control(_ statement: TransactionControl) throws
     func close()
+}
+
+/// The statements that open and close a transaction.
+enum TransactionControl: Int, CaseIterable {
+    case beginDeferred, beginImmediate, commit, rollback
+
+    var sql: String {
+        switch self {
+        case .beginDeferred: "BEGIN DEFERRED"
+        case .beginImmediate: "BEGIN IMMEDIATE"
+        case .commit: "COMMIT"
+        case .rollback: "ROLLBACK"
+        }
+    }
+}
+
+extension Driver {
+    func control(_ statement: TransactionControl) throws {
+        _ = try execute(SQLQuery(unsafeSQL: statement.sql))
+    }
 }
 
 /// A dedicated serial dispatch queue for one connection, so its blocking C calls run off Swift's
@@ -156,10 +179,10 @@ enum TransactionRunner {
         do {
             for statement in setup { _ = try driver.execute(statement) }
             let value = try body(connection)
-            _ = try driver.execute("COMMIT")
+            try driver.control(.commit)
             return Committed(value: value, hooks: connection.hooks)
         } catch {
-            if !driver.isBroken { _ = try? driver.execute("ROLLBACK") }
+            if !driver.isBroken { try? driver.control(.rollback) }
             throw error
         }
     }

@@ -73,7 +73,7 @@ final class SQLiteDatabase: Database {
             // The single in-memory connection is made read-only for the closure's duration.
             let metrics = self.metrics
             let committed = try await onWriter { driver in
-                _ = try driver.execute("BEGIN DEFERRED")
+                try driver.control(.beginDeferred)
                 return try TransactionRunner.run(
                     driver: driver, tenant: tenant, setup: ["PRAGMA query_only = ON"],
                     cleanup: ["PRAGMA query_only = OFF"], metrics: metrics, body)
@@ -86,7 +86,7 @@ final class SQLiteDatabase: Database {
             // A pooled reader is ours alone until released, and a read on a local file takes
             // microseconds: running it here beats handing it to the reader's queue and back.
             committed = try reader.runHere { driver in
-                _ = try driver.execute("BEGIN DEFERRED")
+                try driver.control(.beginDeferred)
                 return try TransactionRunner.run(driver: driver, tenant: tenant, metrics: metrics, body)
             }
         } catch {
@@ -103,7 +103,7 @@ final class SQLiteDatabase: Database {
         // cannot fail with SQLITE_BUSY halfway when another process writes (sqlite.org/lang_transaction.html).
         let metrics = self.metrics
         let committed = try await onWriter { driver in
-            _ = try driver.execute("BEGIN IMMEDIATE")
+            try driver.control(.beginImmediate)
             return try TransactionRunner.run(driver: driver, tenant: tenant, metrics: metrics,
                                              timer: metrics.transactions, body)
         }

@@ -15,11 +15,16 @@ final class SQLiteDriver: Driver {
     let isBroken = false
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
+    /// `BEGIN`/`COMMIT`/`ROLLBACK`, prepared on first use and kept apart from the cache (which
+    /// may be emptied), indexed by ``TransactionControl/rawValue``.
+    private var controls: [OpaquePointer?] = Array(repeating: nil, count: TransactionControl.allCases.count)
     /// Column names of cached statements, built once per statement rather than once per query.
     /// Keyed by statement; an entry is reused only while SQLite still returns the same name
     /// pointer and count (a re-prepare after a schema change allocates new names).
     private var columnNames: [OpaquePointer: (first: UnsafePointer<CChar>?, count: Int32, columns: RowColumns)] = [:]
     private let statementTimeout: Duration
+    /// ``statementTimeout`` in nanoseconds, worked out once rather than per statement.
+    private let statementTimeoutNanos: UInt64
     /// Uptime in nanoseconds after which the progress handler interrupts the running statement.
     fileprivate var deadline: UInt64 = .max
 
@@ -29,6 +34,9 @@ final class SQLiteDriver: Driver {
 
     init(path: String, role: Role, synchronous: SQLiteSynchronous, busyTimeout: Duration, statementTimeout: Duration) throws {
         self.statementTimeout = statementTimeout
+        let parts = statementTimeout.components
+        self.statementTimeoutNanos = statementTimeout > .zero
+            ? max(1, UInt64(parts.seconds) * 1_000_000_000 + UInt64(parts.attoseconds / 1_000_000_000)) : 0
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (role == .reader ? 0 : SQLITE_OPEN_CREATE)
         let rc = sqlite3_open_v2(path, &db, flags, nil)
@@ -83,6 +91,10 @@ final class SQLiteDriver: Driver {
     func close() {
         for statement in statements.values { sqlite3_finalize(statement) }
         statements.removeAll()
+        for index in controls.indices {
+            sqlite3_finalize(controls[index])
+            controls[index] = nil
+        }
         columnNames.removeAll()
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
@@ -132,6 +144,23 @@ final class SQLiteDriver: Driver {
         return columns
     }
 
+    func control(_ statement: TransactionControl) throws {
+        let prepared: OpaquePointer
+        if let known = controls[statement.rawValue] {
+            prepared = known
+        } else {
+            prepared = try compile(statement.sql)
+            controls[statement.rawValue] = prepared
+        }
+        deadline = statementDeadline()
+        defer {
+            deadline = .max
+            sqlite3_reset(prepared)
+        }
+        let rc = sqlite3_step(prepared)
+        guard rc == SQLITE_DONE else { throw error(rc) }
+    }
+
     func executeScript(_ sql: String) throws {
         let db = try requireHandle()
         deadline = statementDeadline()
@@ -143,10 +172,8 @@ final class SQLiteDriver: Driver {
     // MARK: Statements
 
     private func statementDeadline() -> UInt64 {
-        guard statementTimeout > .zero else { return .max }
-        let nanos = UInt64(statementTimeout.components.seconds) * 1_000_000_000
-            + UInt64(statementTimeout.components.attoseconds / 1_000_000_000)
-        return DispatchTime.now().uptimeNanoseconds + nanos
+        guard statementTimeoutNanos > 0 else { return .max }
+        return DispatchTime.now().uptimeNanoseconds + statementTimeoutNanos
     }
 
     private func run(_ query: SQLQuery, row: (OpaquePointer) throws -> Void) throws {
@@ -171,6 +198,18 @@ final class SQLiteDriver: Driver {
 
     private func prepare(_ sql: String) throws -> OpaquePointer {
         if let cached = statements[sql] { return cached }
+        let statement = try compile(sql)
+        if statements.count >= Self.cacheLimit {
+            for cached in statements.values { sqlite3_finalize(cached) }
+            statements.removeAll()
+            columnNames.removeAll()
+        }
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Compiles one statement (sqlite3_prepare_v3 with SQLITE_PREPARE_PERSISTENT).
+    private func compile(_ sql: String) throws -> OpaquePointer {
         let db = try requireHandle()
         var statement: OpaquePointer?
         var trailing: OpaquePointer?
@@ -193,12 +232,6 @@ final class SQLiteDriver: Driver {
         guard let statement else {
             throw StorageError(.invalidQuery, "the SQL contains no statement")
         }
-        if statements.count >= Self.cacheLimit {
-            for cached in statements.values { sqlite3_finalize(cached) }
-            statements.removeAll()
-            columnNames.removeAll()
-        }
-        statements[sql] = statement
         return statement
     }
 

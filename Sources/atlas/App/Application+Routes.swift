@@ -6,6 +6,7 @@ import Auth
 import Billing
 import Core
 import DataPlatform
+import Foundation
 import HTTP
 import ServiceLifecycle
 import Storage
@@ -38,7 +39,8 @@ extension Application {
             database: database, configuration: self.billing, logger: logger,
             auditLog: auth.auditLog, tenantPlanWriter: auth.tenantPlanWriter, metrics: telemetry.metricsFactory)
         // Billing's ledger is the one source of a tenant's period usage (SPEC §4).
-        auth.connect(usageLedger: billing.usageLedger, planChangeRecorder: billing.planChangeRecorder)
+        auth.connect(usageLedger: billing.usageLedger, planChangeRecorder: billing.planChangeRecorder,
+                     ledgerTotals: BillingLedgerTotals(billing: billing))
         try await auth.bootstrap()
         auth.registerRoutes(on: router)
         let secured = SecuredRoutes(router: router, resolver: auth.resolver)
@@ -97,5 +99,14 @@ struct EchoPayload: Codable, Sendable {
         if tags.count > 20 {
             throw AtlasError.unprocessable("tags: at most 20 entries")
         }
+    }
+}
+
+/// Billing's period totals as Auth reads them inside its own transaction (``LedgerTotalsReader``).
+struct BillingLedgerTotals: LedgerTotalsReader {
+    let billing: BillingModule
+
+    func periodTotals(for tenant: TenantID, at date: Date, on connection: any Connection) throws -> UsagePeriodTotals {
+        try billing.periodTotals(for: tenant, at: date, on: connection)
     }
 }

@@ -81,6 +81,58 @@ import Testing
         }
     }
 
+    /// Totals read on the connection of Auth's own read: the reader gets a live connection inside
+    /// a transaction (it queries the tenant table through it), and its numbers, not the async
+    /// ledger's, are what `GET /tenants/current` and `GET /tenants/{tenant}` show.
+    struct TableLedgerTotals: LedgerTotalsReader {
+        let calls = Mutex<[String]>([])
+        func periodTotals(for tenant: TenantID, at date: Date, on connection: any Connection) throws -> UsagePeriodTotals {
+            calls.withLock { $0.append(tenant.rawValue) }
+            let tenants = try connection.queryFirst("SELECT count(*) AS n FROM core_tenants")?.decode("n", as: Int64.self) ?? 0
+            return UsagePeriodTotals(tenant: tenant, periodStart: date, periodEnd: date, meteredTokens: 7 * tenants, meteredEvents: tenants,
+                                     adjustedTokens: 0, adjustedRequests: 0)
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func readsTheSummaryAndTheLedgerTotalsInOneTransaction(backend: Backend) async throws {
+        try await withMigratedDatabase(backend) { db in
+            let module = try await AuthModule(database: db, configuration: try TestApp.configuration(), logger: Logger(label: "test"))
+            let ledger = MemoryLedger()
+            let totals = TableLedgerTotals()
+            module.connect(usageLedger: ledger, planChangeRecorder: ledger, ledgerTotals: totals)
+            try await module.bootstrap()
+            let router = Router()
+            module.registerRoutes(on: router)
+            func send(_ target: String, token: String? = nil, tenant: String? = nil) async throws -> (Int, [String: Any]) {
+                var fields = HTTPFields()
+                if let token { fields[.authorization] = "Bearer \(token)" }
+                if let tenant { fields[HTTPField.Name("X-Atlas-Tenant")!] = tenant }
+                let response = await router.respond(to: try Request(method: .get, target: target, headers: fields))
+                return (response.status.code, try JSONSerialization.jsonObject(with: Data(response.body.bytes ?? [])) as? [String: Any] ?? [:])
+            }
+            let login = try Request(method: .post, target: "/auth/token", headers: [.contentType: "application/json"],
+                                    body: Array(#"{"username":"admin@atlas","password":"atlas"}"#.utf8))
+            let grant = try JSONSerialization.jsonObject(with: Data(await router.respond(to: login).body.bytes ?? [])) as? [String: Any]
+            let token = try #require(grant?["access_token"] as? String)
+            let tenantCount = try await db.read { try $0.queryFirst("SELECT count(*) AS n FROM core_tenants")?.decode("n", as: Int.self) ?? 0 }
+
+            let (status, current) = try await send("/tenants/current", token: token, tenant: "demo")
+            #expect(status == 200)
+            #expect(current["tenant"] as? String == "demo")
+            #expect((current["usage"] as? [String: Any])?["tokens"] as? Int == 7 * tenantCount)
+            #expect((current["usage"] as? [String: Any])?["requests"] as? Int == tenantCount)
+            #expect((current["usage"] as? [String: Any])?["plan"] as? String == "scale")
+            let (_, detail) = try await send("/tenants/acme", token: token)
+            #expect((detail["usage"] as? [String: Any])?["tokens"] as? Int == 7 * tenantCount)
+            #expect(detail["status"] as? String == "active")
+            #expect(totals.calls.withLock { $0 } == ["demo", "acme"])
+            // An unknown tenant is a 404 before the reader is asked.
+            #expect(try await send("/tenants/nowhere", token: token).0 == 404)
+            #expect(totals.calls.withLock { $0.count } == 2)
+        }
+    }
+
     @Test(arguments: Backend.all)
     func offersAnIdempotentPlanWriter(backend: Backend) async throws {
         try await withApp(backend) { app in
