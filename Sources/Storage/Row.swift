@@ -34,21 +34,34 @@ public struct Row: Sendable {
     }
 
     /// A typed value; throws ``StorageError/typeMismatch`` or ``StorageError/columnNotFound``.
+    @inlinable
     public subscript<T: SQLValueConvertible>(_ column: String, as type: T.Type) -> T {
         get throws { try decode(column, as: type) }
     }
 
     /// A typed value; throws ``StorageError/typeMismatch`` when the column holds another type
     /// (use an `Optional` type for nullable columns) and ``StorageError/columnNotFound``.
+    ///
+    /// Inlinable so that callers' concrete types specialise it: generic, it looked up `Optional<T>`'s
+    /// metadata at run time on every call.
+    @inlinable
     public func decode<T: SQLValueConvertible>(_ column: String, as type: T.Type = T.self) throws -> T {
+        let value = try value(named: column)
+        guard let decoded = T(sqlValue: value) else { throw Self.mismatch(column, value, T.self) }
+        return decoded
+    }
+
+    @usableFromInline
+    func value(named column: String) throws -> SQLValue {
         guard let index = columns.index(of: column) else {
             throw StorageError(.columnNotFound, "no column \"\(column)\" in the result")
         }
-        let value = values[index]
-        guard let decoded = T(sqlValue: value) else {
-            throw StorageError(.typeMismatch, "column \"\(column)\" holds \(value.kind), not \(T.self)")
-        }
-        return decoded
+        return values[index]
+    }
+
+    @usableFromInline
+    static func mismatch(_ column: String, _ value: SQLValue, _ type: Any.Type) -> StorageError {
+        StorageError(.typeMismatch, "column \"\(column)\" holds \(value.kind), not \(type)")
     }
 
     /// Decodes a JSON document stored in a text column (see ``SQLValue/json(_:)``).

@@ -43,7 +43,7 @@ final class IdentityService: Sendable {
 
     /// Verified access tokens, by their exact text, until they expire: verification is pure
     /// computation over the token, so its result cannot go stale.
-    let verifiedTokens: ExpiringCache<String, AccessTokenClaims>
+    let verifiedTokens: ExpiringCache<VerifiedTokenKey, AccessTokenClaims>
     /// User status and revocation per token id (with its session), for ``AuthModule/Configuration/cacheTimeToLive``.
     let tokenChecks: ExpiringCache<String, CachedTokenCheck>
     /// API keys by id, as stored (with the secret's digest).
@@ -60,6 +60,26 @@ final class IdentityService: Sendable {
     struct APIKeyLookup: Sendable {
         var record: APIKeyRecord
         var digest: [UInt8]
+    }
+
+    /// A verified token, as its cache's key. Equal only to the same token, byte for byte; hashed
+    /// on its last 32 bytes, the end of the signature, which differ between any two tokens Atlas
+    /// signed (hashing all ~300 bytes on every request cost more than the rest of the look-up).
+    /// Tokens that share their last 32 bytes only share a bucket.
+    struct VerifiedTokenKey: Hashable, Sendable {
+        let token: String
+
+        init(_ token: String) { self.token = token }
+
+        func hash(into hasher: inout Hasher) {
+            var token = token
+            token.withUTF8 { bytes in
+                hasher.combine(bytes.count)
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(32))))
+            }
+        }
+
+        static func == (lhs: Self, rhs: Self) -> Bool { lhs.token == rhs.token }
     }
 
     struct AccessCacheKey: Hashable, Sendable {
@@ -133,11 +153,11 @@ final class IdentityService: Sendable {
     private func authenticate(accessToken token: String) async throws -> Principal {
         let now = clock()
         let claims: AccessTokenClaims
-        if let cached = verifiedTokens.value(for: token, now: now) {
+        if let cached = verifiedTokens.value(for: VerifiedTokenKey(token), now: now) {
             claims = cached
         } else {
             claims = try await tokens.verify(token, now: now)
-            verifiedTokens.store(claims, for: token, now: now, notAfter: claims.exp.value)
+            verifiedTokens.store(claims, for: VerifiedTokenKey(token), now: now, notAfter: claims.exp.value)
         }
         guard now < claims.exp.value else { throw AuthError.invalidToken("the token has expired") }
         guard let user = UserID(claims.sub.value) else { throw AuthError.invalidToken("the token's subject is invalid") }

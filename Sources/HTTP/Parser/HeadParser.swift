@@ -46,6 +46,17 @@ struct HeadScanner {
 /// Parses a complete request head (request line, fields, final CRLF) into a ``RequestStorage``.
 enum HeadParser {
     /// Parses `count` bytes that ``HeadScanner`` found to be a complete head.
+    /// Whether every byte of `word` is in 0x21...0x7E (no byte below 0x21, none above 0x7E), by
+    /// the bit tricks of graphics.stanford.edu/~seander/bithacks.html#HasLessInWord.
+    @inline(__always)
+    static func allVisible(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let below = (word &- ones &* 0x21) & ~word & highs
+        let above = ((word &+ ones &* (127 - 0x7E)) | word) & highs
+        return below | above == 0
+    }
+
     static func parse(_ source: UnsafeRawPointer, count: Int, into storage: RequestStorage,
                       limits: RequestLimits) -> HTTPParseError? {
         storage.load(source, count: count)
@@ -125,8 +136,17 @@ enum HeadParser {
             while i < count, ByteClass.isWhitespace(p[i]) { i += 1 }
             let valueStart = i
             var valueEnd = i
-            while i < count, p[i] != ByteClass.cr {
+            while i < count {
+                // Eight bytes at a time while all are visible ASCII (0x21–0x7E), as long values such
+                // as bearer tokens are; a word with anything else (space, tab, obs-text, CR) is
+                // taken byte by byte.
+                if i + 8 <= count, Self.allVisible(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+                    i += 8
+                    valueEnd = i
+                    continue
+                }
                 let byte = p[i]
+                if byte == ByteClass.cr { break }
                 guard ByteClass.isFieldValue(byte) else { return .invalidFieldValue }
                 i += 1
                 if !ByteClass.isWhitespace(byte) { valueEnd = i }

@@ -84,7 +84,7 @@ import Testing
     /// Totals read on the connection of Auth's own read: the reader gets a live connection inside
     /// a transaction (it queries the tenant table through it), and its numbers, not the async
     /// ledger's, are what `GET /tenants/current` and `GET /tenants/{tenant}` show.
-    struct TableLedgerTotals: LedgerTotalsReader {
+    final class TableLedgerTotals: LedgerTotalsReader {
         let calls = Mutex<[String]>([])
         func periodTotals(for tenant: TenantID, at date: Date, on connection: any Connection) throws -> UsagePeriodTotals {
             calls.withLock { $0.append(tenant.rawValue) }
