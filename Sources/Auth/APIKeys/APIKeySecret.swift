@@ -34,11 +34,9 @@ struct APIKeySecret: Sendable, Equatable {
         let idBytes = utf8[idStart..<(idStart + Self.idLength)]
         guard utf8[idStart + Self.idLength] == UInt8(ascii: "_") else { return nil }
         let secretBytes = utf8[(idStart + Self.idLength + 1)...]
-        let id = String(decoding: idBytes, as: UTF8.self)
-        let secret = String(decoding: secretBytes, as: UTF8.self)
-        guard Encoding.isBase32(id), Encoding.isBase32(secret) else { return nil }
-        self.id = id
-        self.secret = secret
+        guard Encoding.isBase32(bytes: idBytes), Encoding.isBase32(bytes: secretBytes) else { return nil }
+        self.id = String(decoding: idBytes, as: UTF8.self)
+        self.secret = String(decoding: secretBytes, as: UTF8.self)
     }
 
     init(id: String, secret: String) {

@@ -30,7 +30,12 @@ enum Encoding {
 
     /// Whether every character of `text` belongs to the lower-case base-32 alphabet.
     static func isBase32(_ text: some StringProtocol) -> Bool {
-        text.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x32...0x37).contains($0) }
+        isBase32(bytes: text.utf8)
+    }
+
+    /// The same check on bytes (an API key's parts, on every request that presents one).
+    static func isBase32(bytes: some Sequence<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 &- 0x61 < 26 || $0 &- 0x32 < 6 }
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
