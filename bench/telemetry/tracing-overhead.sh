@@ -5,12 +5,13 @@
 # Usage: bench/telemetry/tracing-overhead.sh [--duration S] [--rounds R] [--connections C]
 #
 # What tracing costs: three `atlas serve` on one machine, one with tracing off, one exporting every
-# span (and metrics) over OTLP/HTTP protobuf to a local collector stand-in that accepts and counts
-# what it receives, one sampling 10% of traces (ATLAS_OTLP_SAMPLE_RATIO=0.1) to the same collector. Rounds interleave the servers; each round measures
+# span (and metrics) over OTLP/HTTP protobuf to a local collector stand-in (nginx, which reads,
+# answers and logs each post's length), one sampling 10% of traces (ATLAS_OTLP_SAMPLE_RATIO=0.1)
+# to the same collector. Rounds interleave the servers; each round measures
 #   health  GET /health/live
 #   jwt     GET /tenants/current with a bearer JWT
 # and prints median req/s, p50, p99, server CPU per request, and the traced/untraced ratio (goal:
-# traced keeps at least 90% of the untraced rate). Needs wrk, curl, python3 and a release build at
+# traced keeps at least 90% of the untraced rate). Needs wrk, curl, python3, nginx and a release build at
 # .build/release/atlas (ATLAS_BIN overrides).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,23 +29,14 @@ ATLAS_BIN="${ATLAS_BIN:-.build/release/atlas}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/atlas-bench-tracing.XXXXXX")"
 . bench/lib/common.sh
 
-# The collector stand-in: accepts OTLP/HTTP posts, counts requests and bytes, answers 200.
+# The collector stand-in: nginx (collector-nginx.conf) reads each OTLP/HTTP post on a kept-alive
+# connection, answers 200 and logs its length.
+NGINX_BIN="$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)"
+[ -x "$NGINX_BIN" ] || { echo "nginx is needed as the collector stand-in (apt-get install -y nginx-light)" >&2; exit 1; }
 COLLECTOR_PORT="$(free_port)"
-python3 - "$COLLECTOR_PORT" "$WORK/collector.txt" <<'PY' &
-import http.server, sys, threading
-port, out = int(sys.argv[1]), sys.argv[2]
-count = {"requests": 0, "bytes": 0}
-lock = threading.Lock()
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with lock:
-            count["requests"] += 1; count["bytes"] += len(body)
-            open(out, "w").write(f"requests={count['requests']} bytes={count['bytes']}\n")
-        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
-    def log_message(self, *args): pass
-http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
-PY
+mkdir -p "$WORK/collector/tmp"
+sed "s/@PORT@/$COLLECTOR_PORT/" bench/telemetry/collector-nginx.conf >"$WORK/collector/nginx.conf"
+"$NGINX_BIN" -p "$WORK/collector/" -c "$WORK/collector/nginx.conf" -e "$WORK/collector/collector-error.log" -g 'daemon off;' &
 PIDS+=("$!")
 
 # start_atlas NAME [VAR=value …]: starts a server on a fresh SQLite file; sets STARTED_PID, STARTED_PORT.
@@ -87,7 +79,8 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 sleep 6  # one export interval, so the collector has seen the last batches
-echo "collector: $(cat "$WORK/collector.txt" 2>/dev/null || echo nothing received)"
+sleep 1.2
+echo "collector: $(awk '$2 == 200 { n++; b += $1 } END { printf "requests=%d bytes=%d", n, b }' "$WORK/collector/collector-access.log" 2>/dev/null || echo nothing received)"
 curl -fsS "http://127.0.0.1:$TRACED_PORT/metrics" -H "Authorization: Bearer $TRACED_JWT" | grep -E '^atlas_trace_spans_(dropped_total|queued)' || true
 
 report <<'PY'

@@ -114,9 +114,15 @@ struct SpanWords: Sendable {
 enum HexText {
     static let digits: StaticString = "0123456789abcdef"
 
+    /// Appends the 16 hex digits of `word` in one piece (appending them one by one cost a
+    /// capacity check each, on every traced request's log line).
     static func append(_ word: UInt64, to bytes: inout [UInt8]) {
         let table = digits.utf8Start
-        for shift in stride(from: 60, through: 0, by: -4) { bytes.append(table[Int((word >> UInt64(shift)) & 0xF)]) }
+        var digits: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &digits) { out in
+            for index in 0..<16 { out[index] = table[Int((word >> UInt64(60 - 4 * index)) & 0xF)] }
+        }
+        withUnsafeBytes(of: &digits) { bytes.append(contentsOf: $0) }
     }
 
     static func string(_ words: UInt64...) -> String {

@@ -5,17 +5,56 @@ import Tracing
 import W3CTraceContext
 
 /// Protocol Buffers wire format (protobuf.dev/programming-guides/encoding): just the field
-/// kinds the OTLP trace messages use.
+/// kinds the OTLP messages use.
+///
+/// Bytes are written into zero-filled room kept ahead of ``count`` and stored by index; appending
+/// to the array one field (or one byte) at a time cost several times the encoding itself.
 struct ProtoWriter {
-    var bytes: [UInt8] = []
+    /// The buffer: the message is its first ``count`` bytes, the rest is room to write into.
+    private var storage: [UInt8] = []
+    private(set) var count = 0
+
+    init(capacity: Int = 256) {
+        storage = [UInt8](repeating: 0, count: max(capacity, 16))
+    }
+
+    /// The encoded message.
+    var bytes: [UInt8] { Array(storage[0..<count]) }
+
+    /// Makes room for at least `extra` more bytes.
+    private mutating func ensure(_ extra: Int) {
+        let needed = count + extra
+        guard needed > storage.count else { return }
+        storage.append(contentsOf: repeatElement(0, count: max(needed - storage.count, storage.count)))
+    }
+
+    /// Writes through a pointer to room for `bound` bytes; `body` returns how many it wrote.
+    private mutating func write(bound: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        ensure(bound)
+        let at = count
+        let written = storage.withUnsafeMutableBufferPointer { body($0.baseAddress! + at) }
+        count += written
+    }
+
+    mutating func byte(_ value: UInt8) {
+        write(bound: 1) { $0.pointee = value; return 1 }
+    }
 
     mutating func varint(_ value: UInt64) {
+        write(bound: 10) { Self.putVarint(value, at: $0) }
+    }
+
+    @inline(__always)
+    static func putVarint(_ value: UInt64, at pointer: UnsafeMutablePointer<UInt8>) -> Int {
         var value = value
+        var index = 0
         while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            pointer[index] = UInt8(truncatingIfNeeded: value) | 0x80
             value >>= 7
+            index += 1
         }
-        bytes.append(UInt8(value))
+        pointer[index] = UInt8(value)
+        return index + 1
     }
 
     mutating func tag(_ field: Int, _ wireType: UInt64) { varint(UInt64(field) << 3 | wireType) }
@@ -28,7 +67,7 @@ struct ProtoWriter {
 
     mutating func bool(_ field: Int, _ value: Bool) {
         tag(field, 0)
-        varint(value ? 1 : 0)
+        byte(value ? 1 : 0)
     }
 
     mutating func int64(_ field: Int, _ value: Int64) {
@@ -36,61 +75,154 @@ struct ProtoWriter {
         varint(UInt64(bitPattern: value))
     }
 
+    private mutating func little(_ value: UInt64, bytes: Int) {
+        write(bound: bytes) { pointer in
+            for index in 0..<bytes { pointer[index] = UInt8(truncatingIfNeeded: value >> UInt64(8 * index)) }
+            return bytes
+        }
+    }
+
     mutating func fixed64(_ field: Int, _ value: UInt64) {
-        tag(field, 1)
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        write(bound: 18) { pointer in
+            let index = Self.putVarint(UInt64(field) << 3 | 1, at: pointer)
+            UnsafeMutableRawPointer(pointer + index).storeBytes(of: value.littleEndian, as: UInt64.self)
+            return index + 8
+        }
     }
 
     mutating func sfixed64(_ field: Int, _ value: Int64) { fixed64(field, UInt64(bitPattern: value)) }
 
     mutating func fixed32(_ field: Int, _ value: UInt32) {
         tag(field, 5)
-        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+        little(UInt64(value), bytes: 4)
     }
 
     mutating func double(_ field: Int, _ value: Double) {
         tag(field, 1)
-        let bits = value.bitPattern
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+        little(value.bitPattern, bytes: 8)
     }
 
-    mutating func bytes(_ field: Int, _ value: some Collection<UInt8>) {
+    /// Raw bytes, copied in one piece.
+    mutating func raw(_ value: UnsafeRawBufferPointer) {
+        guard let source = value.baseAddress, !value.isEmpty else { return }
+        write(bound: value.count) { pointer in
+            UnsafeMutableRawPointer(pointer).copyMemory(from: source, byteCount: value.count)
+            return value.count
+        }
+    }
+
+    mutating func raw(_ text: StaticString) {
+        raw(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// A string's UTF-8, copied in one piece.
+    mutating func raw(_ text: String) {
+        var text = text
+        text.withUTF8 { raw(UnsafeRawBufferPointer($0)) }
+    }
+
+    mutating func bytes(_ field: Int, _ value: UnsafeRawBufferPointer) {
         tag(field, 2)
         varint(UInt64(value.count))
-        bytes.append(contentsOf: value)
+        raw(value)
     }
 
-    /// A 16- or 8-byte id as a `bytes` field, without an intermediate array.
+    /// A 16- or 8-byte id as a `bytes` field, written in one step.
     mutating func id<ID>(_ field: Int, _ id: ID) {
-        withUnsafeBytes(of: id) { bytes(field, $0) }
+        withUnsafeBytes(of: id) { raw in
+            write(bound: 12 + raw.count) { pointer in
+                var index = Self.putVarint(UInt64(field) << 3 | 2, at: pointer)
+                index += Self.putVarint(UInt64(raw.count), at: pointer + index)
+                if let source = raw.baseAddress {
+                    UnsafeMutableRawPointer(pointer + index).copyMemory(from: source, byteCount: raw.count)
+                }
+                return index + raw.count
+            }
+        }
     }
 
     mutating func string(_ field: Int, _ value: String, always: Bool = false) {
         guard always || !value.isEmpty else { return }
         var value = value
-        value.withUTF8 { bytes(field, $0) }
+        value.withUTF8 { bytes(field, UnsafeRawBufferPointer($0)) }
     }
 
-    /// A length-delimited field written in place: one byte is reserved for the length and the
-    /// content is moved only when it turns out longer than 127 bytes.
-    mutating func message(_ field: Int, _ build: (inout ProtoWriter) -> Void) {
+    /// How many bytes `varint(value)` writes.
+    static func varintSize(_ value: UInt64) -> Int {
+        value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
+    }
+
+    /// A `KeyValue` field with a string `AnyValue`, its lengths worked out up front and the
+    /// whole field written in one step: the request span's attributes on every traced request.
+    mutating func stringAttribute(_ field: Int, _ key: StaticString, _ value: String) {
+        var value = value
+        value.withUTF8 { text in
+            let anyValue = 1 + Self.varintSize(UInt64(text.count)) + text.count
+            keyValue(field, key, anyValueCount: anyValue) { pointer in
+                pointer[0] = 0x0A                                        // AnyValue.string_value
+                var index = 1 + Self.putVarint(UInt64(text.count), at: pointer + 1)
+                if let source = text.baseAddress {
+                    (pointer + index).update(from: source, count: text.count)
+                    index += text.count
+                }
+                return index
+            }
+        }
+    }
+
+    /// A `KeyValue` field with an integer `AnyValue`.
+    mutating func intAttribute(_ field: Int, _ key: StaticString, _ value: Int64) {
+        let number = UInt64(bitPattern: value)
+        keyValue(field, key, anyValueCount: 1 + Self.varintSize(number)) { pointer in
+            pointer[0] = 0x18                                            // AnyValue.int_value
+            return 1 + Self.putVarint(number, at: pointer + 1)
+        }
+    }
+
+    /// A `KeyValue` field: tag, length, key, and the `AnyValue` of `anyValueCount` bytes that
+    /// `value` writes.
+    private mutating func keyValue(_ field: Int, _ key: StaticString, anyValueCount: Int,
+                                   _ value: (UnsafeMutablePointer<UInt8>) -> Int) {
+        let keyCount = key.utf8CodeUnitCount
+        let keyValue = 1 + Self.varintSize(UInt64(keyCount)) + keyCount + 1 + Self.varintSize(UInt64(anyValueCount)) + anyValueCount
+        write(bound: 20 + keyValue) { pointer in
+            var index = Self.putVarint(UInt64(field) << 3 | 2, at: pointer)
+            index += Self.putVarint(UInt64(keyValue), at: pointer + index)
+            pointer[index] = 0x0A                                        // KeyValue.key
+            index += 1
+            index += Self.putVarint(UInt64(keyCount), at: pointer + index)
+            (pointer + index).update(from: key.utf8Start, count: keyCount)
+            index += keyCount
+            pointer[index] = 0x12                                        // KeyValue.value
+            index += 1
+            index += Self.putVarint(UInt64(anyValueCount), at: pointer + index)
+            return index + value(pointer + index)
+        }
+    }
+
+    /// A length-delimited field written in place. `reserve` bytes are kept for the length; when
+    /// the content's length fits them it is written as a varint of exactly that many bytes (a
+    /// padded varint, `0x85 0x01` for 133, which every protobuf parser reads), else the content
+    /// is moved to make room. Spans (a few hundred bytes) reserve two, whole batches four, so
+    /// nothing is moved on the common path.
+    mutating func message(_ field: Int, reserve: Int = 1, _ build: (inout ProtoWriter) -> Void) {
         tag(field, 2)
-        let lengthAt = bytes.count
-        bytes.append(0)
+        let lengthAt = count
+        write(bound: reserve) { _ in reserve }
         build(&self)
-        let length = bytes.count - lengthAt - 1
-        if length < 0x80 {
-            bytes[lengthAt] = UInt8(length)
+        let length = count - lengthAt - reserve
+        if length < 1 << (7 * reserve) {
+            var rest = length
+            for index in 0..<reserve {
+                storage[lengthAt + index] = UInt8(truncatingIfNeeded: rest & 0x7F) | (index < reserve - 1 ? 0x80 : 0)
+                rest >>= 7
+            }
             return
         }
-        var prefix: [UInt8] = []
-        var rest = UInt64(length)
-        while rest >= 0x80 {
-            prefix.append(UInt8(truncatingIfNeeded: rest) | 0x80)
-            rest >>= 7
-        }
-        prefix.append(UInt8(rest))
-        bytes.replaceSubrange(lengthAt...lengthAt, with: prefix)
+        var prefix = [UInt8](repeating: 0, count: 10)
+        let prefixCount = prefix.withUnsafeMutableBufferPointer { Self.putVarint(UInt64(length), at: $0.baseAddress!) }
+        storage.replaceSubrange(lengthAt..<(lengthAt + reserve), with: prefix[0..<prefixCount])
+        count += prefixCount - reserve
     }
 }
 
@@ -110,15 +242,15 @@ enum OTLPTraceEncoder {
     }
 
     static func protobuf(_ spans: [FinishedSpan], resource: [(key: String, value: OTLPValue)]) -> [UInt8] {
-        var request = ProtoWriter()
-        request.message(1) { resourceSpans in                          // ResourceSpans
+        var request = ProtoWriter(capacity: 256 + spans.count * 320)
+        request.message(1, reserve: 4) { resourceSpans in              // ResourceSpans
             resourceSpans.message(1) { res in                           // Resource
                 for attribute in resource { res.message(1) { keyValue(&$0, attribute) } }
             }
-            resourceSpans.message(2) { scopeSpans in                    // ScopeSpans
+            resourceSpans.message(2, reserve: 4) { scopeSpans in        // ScopeSpans
                 scopeSpans.message(1) { $0.string(1, scopeName) }       // InstrumentationScope
                 for span in spans {
-                    scopeSpans.message(2) { encode(&$0, span) }
+                    scopeSpans.message(2, reserve: 2) { encode(&$0, span) }
                 }
             }
         }
@@ -132,11 +264,9 @@ enum OTLPTraceEncoder {
         if let parent = span.parentSpanID { out.id(4, parent.bytes) }
         if let suffix = span.nameSuffix {
             out.message(5) { name in
-                var base = span.baseName
-                var suffix = suffix
-                base.withUTF8 { name.bytes.append(contentsOf: $0) }
-                name.bytes.append(UInt8(ascii: " "))
-                suffix.withUTF8 { name.bytes.append(contentsOf: $0) }
+                name.raw(span.baseName)
+                name.byte(UInt8(ascii: " "))
+                name.raw(suffix)
             }
         } else {
             out.string(5, span.baseName, always: true)
@@ -144,7 +274,17 @@ enum OTLPTraceEncoder {
         out.uint(6, UInt64(kind(span.kind)))
         out.fixed64(7, span.startNanos)
         out.fixed64(8, span.endNanos)
-        for attribute in span.attributes { out.message(9) { keyValue(&$0, attribute) } }
+        if let request = span.request, span.spanAttributes.isEmpty {
+            // The common request span: its fixed attributes written straight from their fields.
+            out.stringAttribute(9, "http.request.method", request.method)
+            out.stringAttribute(9, "url.path", request.path)
+            out.intAttribute(9, "http.response.status_code", Int64(request.status))
+            if let route = request.route { out.stringAttribute(9, "http.route", route) }
+            if let tenant = request.tenant { out.stringAttribute(9, "atlas.tenant", tenant) }
+            if let requestID = request.requestID { out.stringAttribute(9, "atlas.request_id", requestID) }
+        } else {
+            for attribute in span.attributes { out.message(9) { keyValue(&$0, attribute) } }
+        }
         for event in span.events {
             out.message(11) { eventOut in
                 eventOut.fixed64(1, event.timeNanos)

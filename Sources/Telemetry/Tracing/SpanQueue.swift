@@ -42,29 +42,49 @@ public enum OTLPValue: Sendable, Equatable {
 
 /// A span that has ended, ready for export. What the exporter needs is computed from the
 /// recorded fields on the exporter's thread (``name``, ``attributes``, ``traceState``), not when
-/// the span ends.
-public struct FinishedSpan: Sendable {
+/// the span ends. A class, so the queue and the exporter pass one reference around instead of
+/// copying (and retaining) a dozen fields at each step.
+public final class FinishedSpan: Sendable {
     public struct Event: Sendable {
         public var name: String
         public var timeNanos: UInt64
         public var attributes: [(key: String, value: OTLPValue)]
     }
 
-    public var traceID: TraceID
-    public var spanID: SpanID
-    public var parentSpanID: SpanID?
-    var traceStateValue: TraceState
-    var baseName: String
-    var nameSuffix: String?
-    public var kind: SpanKind
-    public var startNanos: UInt64
-    public var endNanos: UInt64
-    var spanAttributes: SpanAttributes
-    var request: RequestSpanFields?
-    public var events: [Event]
+    public let traceID: TraceID
+    public let spanID: SpanID
+    public let parentSpanID: SpanID?
+    let traceStateValue: TraceState
+    let baseName: String
+    let nameSuffix: String?
+    public let kind: SpanKind
+    public let startNanos: UInt64
+    public let endNanos: UInt64
+    let spanAttributes: SpanAttributes
+    let request: RequestSpanFields?
+    public let events: [Event]
     /// OTLP `Status.StatusCode`: 0 unset, 1 ok, 2 error.
-    public var statusCode: Int
-    public var statusMessage: String
+    public let statusCode: Int
+    public let statusMessage: String
+
+    init(traceID: TraceID, spanID: SpanID, parentSpanID: SpanID?, traceStateValue: TraceState, baseName: String,
+         nameSuffix: String?, kind: SpanKind, startNanos: UInt64, endNanos: UInt64, spanAttributes: SpanAttributes,
+         request: RequestSpanFields?, events: [Event], statusCode: Int, statusMessage: String) {
+        self.traceID = traceID
+        self.spanID = spanID
+        self.parentSpanID = parentSpanID
+        self.traceStateValue = traceStateValue
+        self.baseName = baseName
+        self.nameSuffix = nameSuffix
+        self.kind = kind
+        self.startNanos = startNanos
+        self.endNanos = endNanos
+        self.spanAttributes = spanAttributes
+        self.request = request
+        self.events = events
+        self.statusCode = statusCode
+        self.statusMessage = statusMessage
+    }
 
     public var name: String { nameSuffix.map { "\(baseName) \($0)" } ?? baseName }
 
