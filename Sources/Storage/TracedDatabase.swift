@@ -45,9 +45,11 @@ public struct TracedDatabase<Recorder: Tracer>: Database {
                                                    _ work: nonisolated(nonsending) () async throws -> T) async throws -> T {
         let span = tracer.startSpan(name, context: InstrumentationContext.current ?? .topLevel, ofKind: .client)
         if span.isRecording {
-            span.attributes["db.system.name"] = system
-            span.attributes["db.operation.name"] = operation
-            if let tenant { span.attributes["atlas.tenant"] = tenant }
+            // Built here and set once: each `span.attributes[key] = value` copies the span's
+            // attribute dictionary out and back under its lock.
+            var attributes: SpanAttributes = ["db.system.name": .string(system), "db.operation.name": .string(operation)]
+            if let tenant { attributes["atlas.tenant"] = tenant }
+            span.attributes = attributes
         }
         defer { span.end() }
         do {

@@ -70,6 +70,13 @@ public final class AtlasTracer: Tracer {
     ) -> AtlasSpan {
         let spanContext = context()
         let parent = spanContext.traceContext
+        if let parent, !parent.flags.contains(.sampled) {
+            // Nothing of a dropped trace is recorded, so a child needs no ids of its own: it
+            // carries its parent's context as it is (an outgoing `traceparent` names the parent,
+            // with the sampled flag clear), which spares the ids and a context per span.
+            return AtlasSpan(name: operationName, kind: kind, parentContext: spanContext, trace: parent, parentSpanID: nil,
+                             startNanos: 0, queue: nil, recording: false, sharesParentContext: true)
+        }
         let (own, sampled) = traceContext(under: parent)
         return AtlasSpan(name: operationName, kind: kind, parentContext: spanContext, trace: own, parentSpanID: parent?.spanID,
                          startNanos: instant().nanosecondsSinceEpoch, queue: sampled ? queue(forOperation: operationName) : nil,
@@ -138,6 +145,8 @@ public final class AtlasSpan: Tracing.Span {
     private let queue: SpanQueue?
     /// False for a span its trace's sampling decision dropped: it keeps its ids and nothing else.
     let recording: Bool
+    /// True for an unsampled child that carries its parent's context unchanged.
+    private let sharesParentContext: Bool
 
     private struct State {
         var name: String
@@ -156,8 +165,9 @@ public final class AtlasSpan: Tracing.Span {
     private let state: Mutex<State>
 
     init(name: String, route: String? = nil, kind: SpanKind, parentContext: InstrumentationContext, trace: TraceContext,
-         parentSpanID: SpanID?, startNanos: UInt64, queue: SpanQueue?, recording: Bool = true) {
+         parentSpanID: SpanID?, startNanos: UInt64, queue: SpanQueue?, recording: Bool = true, sharesParentContext: Bool = false) {
         self.recording = recording
+        self.sharesParentContext = sharesParentContext
         self.kind = kind
         self.parentContext = parentContext
         self.traceContext = trace
@@ -169,7 +179,8 @@ public final class AtlasSpan: Tracing.Span {
 
     /// The context to start children under: the starting context with this span's trace context.
     public var context: InstrumentationContext {
-        state.withLock { state in
+        if sharesParentContext { return parentContext }
+        return state.withLock { state in
             if let context = state.context { return context }
             var context = parentContext
             context.traceContext = traceContext
