@@ -51,7 +51,7 @@ struct APIKeySecret: Sendable, Equatable {
     var displayPrefix: String { "\(Self.prefix)\(id)_…" }
 
     /// The stored digest of the secret.
-    var secretDigest: [UInt8] { OpenSSL.sha256(secret) }
+    var secretDigest: [UInt8] { SystemCrypto.sha256(secret) }
 
     /// Whether the stored digest matches this key's secret, compared in constant time.
     func matches(digest stored: [UInt8]) -> Bool {

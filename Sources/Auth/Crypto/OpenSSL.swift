@@ -6,23 +6,6 @@ internal import COpenSSL
 /// The few OpenSSL primitives Auth needs, behind Swift signatures. No OpenSSL type leaves this file
 /// (ARCHITECTURE.md rule 2); every primitive is OpenSSL's own, none is re-implemented here.
 enum OpenSSL {
-    /// SHA-256 of `bytes` (`EVP_Digest(3)`).
-    static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        let input = Array(bytes)
-        let status = input.withUnsafeBytes { source in
-            digest.withUnsafeMutableBufferPointer { out in
-                EVP_Digest(source.baseAddress, source.count, out.baseAddress, &length, EVP_sha256(), nil)
-            }
-        }
-        precondition(status == 1 && length == 32, "OpenSSL EVP_Digest(SHA-256) failed")
-        return digest
-    }
-
-    /// SHA-256 of a string's UTF-8 bytes.
-    static func sha256(_ text: String) -> [UInt8] { sha256(Array(text.utf8)) }
-
     /// Compares two byte strings in time that depends only on their length (`CRYPTO_memcmp(3)`).
     /// Different lengths compare unequal at once: lengths are public here (digests, derived keys).
     static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {

@@ -4,9 +4,9 @@
 import Crypto
 import CryptoExtras
 
-/// Random bytes and PBKDF2 without OpenSSL: neither needs it, and leaving OpenSSL alone until a
-/// request does (scrypt at a login, SHA-256 of an API key) keeps the megabytes of its set-up out
-/// of an idle server and of a first start (ADR-013).
+/// Random bytes, SHA-256 and PBKDF2 without OpenSSL: none needs it, and leaving OpenSSL alone
+/// until a request does (scrypt at a login) keeps the megabytes of its set-up out of an idle
+/// server and of a first start (ADR-013).
 enum SystemCrypto {
     /// Cryptographically secure random bytes from the kernel (`getrandom(2)`, through the
     /// standard library's `SystemRandomNumberGenerator`), the source OpenSSL's generator seeds
@@ -24,6 +24,13 @@ enum SystemCrypto {
             }
         }
         return bytes
+    }
+
+    /// SHA-256 of a string's UTF-8 (swift-crypto): API-key secrets and refresh tokens, on every
+    /// request that presents one. OpenSSL's `EVP_Digest` looked its SHA-256 implementation up
+    /// under a lock on each call.
+    static func sha256(_ text: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(text.utf8)))
     }
 
     /// PBKDF2-HMAC-SHA256 (RFC 8018 §5.2) from swift-crypto (BoringSSL inside the binary). The

@@ -20,7 +20,7 @@ struct RefreshTokenRecord: Sendable, Equatable {
 enum TokenStore {
     /// The stored form of an opaque token: SHA-256, hex. The token has 256 random bits, so a fast
     /// hash is enough for a stolen table to reveal nothing usable.
-    static func digest(_ token: String) -> String { Encoding.hex(OpenSSL.sha256(token)) }
+    static func digest(_ token: String) -> String { Encoding.hex(SystemCrypto.sha256(token)) }
 
     static func insertRefresh(
         token: String, family: String, user: UserID, tenant: TenantID?, now: Date, expiresAt: Date, _ conn: any Connection

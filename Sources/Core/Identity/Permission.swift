@@ -58,28 +58,28 @@ public enum Permission: String, CaseIterable, Sendable, Codable, CustomStringCon
     /// Read platform metrics (`GET /metrics` from a non-loopback client).
     case platformMetricsRead = "platform.metrics.read"
 
-    /// The tenant roles that hold this permission. This switch is the permission table.
-    public var roles: Set<Role> {
+    /// The least privileged tenant role holding this permission (roles are ordered viewer <
+    /// member < admin < owner, and each holds what the ones below it hold), or `nil` when only
+    /// platform administrators hold it. This switch is the permission table.
+    public var minimumRole: Role? {
         switch self {
-        case .tenantsRead, .membersRead, .usageRead, .aiRead, .dataRead:
-            [.viewer, .member, .admin, .owner]
-        case .usageWrite, .aiRun, .aiDocumentsWrite, .dataWrite, .dataRun:
-            [.member, .admin, .owner]
-        case .membersManage, .apiKeysManage, .auditRead, .billingRead, .billingManage, .tenantsUsageWrite:
-            [.admin, .owner]
-        case .tenantsWrite:
-            [.owner]
-        case .tenantsAdminister, .platformMetricsRead:
-            []
+        case .tenantsRead, .membersRead, .usageRead, .aiRead, .dataRead: .viewer
+        case .usageWrite, .aiRun, .aiDocumentsWrite, .dataWrite, .dataRun: .member
+        case .membersManage, .apiKeysManage, .auditRead, .billingRead, .billingManage, .tenantsUsageWrite: .admin
+        case .tenantsWrite: .owner
+        case .tenantsAdminister, .platformMetricsRead: nil
         }
     }
 
-    /// Whether a member with `role` holds this permission.
-    public func isGranted(to role: Role) -> Bool { roles.contains(role) }
+    /// The tenant roles that hold this permission.
+    public var roles: Set<Role> { Set(Role.allCases.filter(isGranted(to:))) }
 
-    /// The least privileged role holding this permission, or `nil` when only platform
-    /// administrators hold it. Used in denial messages.
-    public var minimumRole: Role? { roles.min() }
+    /// Whether a member with `role` holds this permission (checked on every request, so without
+    /// building ``roles``).
+    public func isGranted(to role: Role) -> Bool {
+        guard let minimum = minimumRole else { return false }
+        return role.rank >= minimum.rank
+    }
 
     public var description: String { rawValue }
 }
