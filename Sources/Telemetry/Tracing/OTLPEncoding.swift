@@ -155,6 +155,15 @@ struct ProtoWriter {
     /// A `KeyValue` field with a string `AnyValue`, its lengths worked out up front and the
     /// whole field written in one step: the request span's attributes on every traced request.
     mutating func stringAttribute(_ field: Int, _ key: StaticString, _ value: String) {
+        stringAttribute(field, UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount), value)
+    }
+
+    mutating func stringAttribute(_ field: Int, _ key: String, _ value: String) {
+        var key = key
+        key.withUTF8 { stringAttribute(field, UnsafeRawBufferPointer($0), value) }
+    }
+
+    private mutating func stringAttribute(_ field: Int, _ key: UnsafeRawBufferPointer, _ value: String) {
         var value = value
         value.withUTF8 { text in
             let anyValue = 1 + Self.varintSize(UInt64(text.count)) + text.count
@@ -172,6 +181,15 @@ struct ProtoWriter {
 
     /// A `KeyValue` field with an integer `AnyValue`.
     mutating func intAttribute(_ field: Int, _ key: StaticString, _ value: Int64) {
+        intAttribute(field, UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount), value)
+    }
+
+    mutating func intAttribute(_ field: Int, _ key: String, _ value: Int64) {
+        var key = key
+        key.withUTF8 { intAttribute(field, UnsafeRawBufferPointer($0), value) }
+    }
+
+    private mutating func intAttribute(_ field: Int, _ key: UnsafeRawBufferPointer, _ value: Int64) {
         let number = UInt64(bitPattern: value)
         keyValue(field, key, anyValueCount: 1 + Self.varintSize(number)) { pointer in
             pointer[0] = 0x18                                            // AnyValue.int_value
@@ -181,9 +199,9 @@ struct ProtoWriter {
 
     /// A `KeyValue` field: tag, length, key, and the `AnyValue` of `anyValueCount` bytes that
     /// `value` writes.
-    private mutating func keyValue(_ field: Int, _ key: StaticString, anyValueCount: Int,
+    private mutating func keyValue(_ field: Int, _ key: UnsafeRawBufferPointer, anyValueCount: Int,
                                    _ value: (UnsafeMutablePointer<UInt8>) -> Int) {
-        let keyCount = key.utf8CodeUnitCount
+        let keyCount = key.count
         let keyValue = 1 + Self.varintSize(UInt64(keyCount)) + keyCount + 1 + Self.varintSize(UInt64(anyValueCount)) + anyValueCount
         write(bound: 20 + keyValue) { pointer in
             var index = Self.putVarint(UInt64(field) << 3 | 2, at: pointer)
@@ -191,7 +209,9 @@ struct ProtoWriter {
             pointer[index] = 0x0A                                        // KeyValue.key
             index += 1
             index += Self.putVarint(UInt64(keyCount), at: pointer + index)
-            (pointer + index).update(from: key.utf8Start, count: keyCount)
+            if let source = key.baseAddress {
+                UnsafeMutableRawPointer(pointer + index).copyMemory(from: source, byteCount: keyCount)
+            }
             index += keyCount
             pointer[index] = 0x12                                        // KeyValue.value
             index += 1
@@ -282,6 +302,20 @@ enum OTLPTraceEncoder {
             if let route = request.route { out.stringAttribute(9, "http.route", route) }
             if let tenant = request.tenant { out.stringAttribute(9, "atlas.tenant", tenant) }
             if let requestID = request.requestID { out.stringAttribute(9, "atlas.request_id", requestID) }
+        } else if span.request == nil {
+            // Attributes set through the tracing API (storage and model spans), written as they
+            // are iterated: strings and integers directly, the rest through `OTLPValue`.
+            var written = 0
+            span.spanAttributes.forEach { key, attribute in
+                guard written < 128 else { return }
+                written += 1
+                switch attribute {
+                case .string(let text): out.stringAttribute(9, key, text)
+                case .int64(let number): out.intAttribute(9, key, number)
+                case .int32(let number): out.intAttribute(9, key, Int64(number))
+                default: out.message(9) { keyValue(&$0, (key, OTLPValue(attribute))) }
+                }
+            }
         } else {
             for attribute in span.attributes { out.message(9) { keyValue(&$0, attribute) } }
         }
