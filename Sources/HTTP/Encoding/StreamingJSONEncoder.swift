@@ -2,8 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Core
-import Synchronization
 import Foundation
+import Synchronization
 
 /// Encodes `Encodable` values to JSON bytes with the conventions of ``JSONCoding/makeEncoder()``
 /// (snake_case keys, ISO 8601 dates, base64 data, `/` unescaped, dictionary keys kept as given),

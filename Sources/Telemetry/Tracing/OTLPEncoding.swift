@@ -111,10 +111,6 @@ struct ProtoWriter {
         }
     }
 
-    mutating func raw(_ text: StaticString) {
-        raw(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
     /// A string's UTF-8, copied in one piece.
     mutating func raw(_ text: String) {
         var text = text
@@ -154,52 +150,40 @@ struct ProtoWriter {
 
     /// A `KeyValue` field with a string `AnyValue`, its lengths worked out up front and the
     /// whole field written in one step: the request span's attributes on every traced request.
-    mutating func stringAttribute(_ field: Int, _ key: StaticString, _ value: String) {
-        stringAttribute(field, UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount), value)
-    }
-
     mutating func stringAttribute(_ field: Int, _ key: String, _ value: String) {
         var key = key
-        key.withUTF8 { stringAttribute(field, UnsafeRawBufferPointer($0), value) }
-    }
-
-    private mutating func stringAttribute(_ field: Int, _ key: UnsafeRawBufferPointer, _ value: String) {
         var value = value
-        value.withUTF8 { text in
-            let anyValue = 1 + Self.varintSize(UInt64(text.count)) + text.count
-            keyValue(field, key, anyValueCount: anyValue) { pointer in
-                pointer[0] = 0x0A                                        // AnyValue.string_value
-                var index = 1 + Self.putVarint(UInt64(text.count), at: pointer + 1)
-                if let source = text.baseAddress {
-                    (pointer + index).update(from: source, count: text.count)
-                    index += text.count
+        key.withUTF8 { key in
+            value.withUTF8 { text in
+                let anyValue = 1 + Self.varintSize(UInt64(text.count)) + text.count
+                keyValue(field, key, anyValueCount: anyValue) { pointer in
+                    pointer[0] = 0x0A                                    // AnyValue.string_value
+                    var index = 1 + Self.putVarint(UInt64(text.count), at: pointer + 1)
+                    if let source = text.baseAddress {
+                        (pointer + index).update(from: source, count: text.count)
+                        index += text.count
+                    }
+                    return index
                 }
-                return index
             }
         }
     }
 
     /// A `KeyValue` field with an integer `AnyValue`.
-    mutating func intAttribute(_ field: Int, _ key: StaticString, _ value: Int64) {
-        intAttribute(field, UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount), value)
-    }
-
     mutating func intAttribute(_ field: Int, _ key: String, _ value: Int64) {
-        var key = key
-        key.withUTF8 { intAttribute(field, UnsafeRawBufferPointer($0), value) }
-    }
-
-    private mutating func intAttribute(_ field: Int, _ key: UnsafeRawBufferPointer, _ value: Int64) {
         let number = UInt64(bitPattern: value)
-        keyValue(field, key, anyValueCount: 1 + Self.varintSize(number)) { pointer in
-            pointer[0] = 0x18                                            // AnyValue.int_value
-            return 1 + Self.putVarint(number, at: pointer + 1)
+        var key = key
+        key.withUTF8 { key in
+            keyValue(field, key, anyValueCount: 1 + Self.varintSize(number)) { pointer in
+                pointer[0] = 0x18                                        // AnyValue.int_value
+                return 1 + Self.putVarint(number, at: pointer + 1)
+            }
         }
     }
 
     /// A `KeyValue` field: tag, length, key, and the `AnyValue` of `anyValueCount` bytes that
     /// `value` writes.
-    private mutating func keyValue(_ field: Int, _ key: UnsafeRawBufferPointer, anyValueCount: Int,
+    private mutating func keyValue(_ field: Int, _ key: UnsafeBufferPointer<UInt8>, anyValueCount: Int,
                                    _ value: (UnsafeMutablePointer<UInt8>) -> Int) {
         let keyCount = key.count
         let keyValue = 1 + Self.varintSize(UInt64(keyCount)) + keyCount + 1 + Self.varintSize(UInt64(anyValueCount)) + anyValueCount
@@ -209,9 +193,7 @@ struct ProtoWriter {
             pointer[index] = 0x0A                                        // KeyValue.key
             index += 1
             index += Self.putVarint(UInt64(keyCount), at: pointer + index)
-            if let source = key.baseAddress {
-                UnsafeMutableRawPointer(pointer + index).copyMemory(from: source, byteCount: keyCount)
-            }
+            if let source = key.baseAddress { (pointer + index).update(from: source, count: keyCount) }
             index += keyCount
             pointer[index] = 0x12                                        // KeyValue.value
             index += 1
