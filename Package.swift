@@ -8,6 +8,8 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    // An awaited nonisolated async function runs on its caller's executor: no hop per `await` on a
+    // request's path (ADR-015).
     .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
     // One section per function, so the release link can place start-up code together (ADR-013).
     .unsafeFlags(["-Xfrontend", "-function-sections"], .when(platforms: [.linux], configuration: .release)),
