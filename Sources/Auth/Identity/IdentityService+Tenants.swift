@@ -19,6 +19,14 @@ struct TenantSummary: Sendable, Encodable, Equatable {
     var refreshedAt: Date
 }
 
+extension TenantSummary {
+    /// The summary of `record` with these usage totals, as of `date`.
+    init(_ record: TenantRecord, tokens: Int, requests: Int, at date: Date) {
+        self.init(tenant: record.tenant.id.rawValue,
+                  usage: Usage(tokens: tokens, requests: requests, plan: record.tenant.plan.rawValue), refreshedAt: date)
+    }
+}
+
 /// A tenant as `GET /tenants` and `GET/PATCH /tenants/{tenant}` show it: the summary's fields plus
 /// status, creation time and the caller's role.
 struct TenantDetail: Sendable, Encodable, Equatable {
@@ -92,10 +100,7 @@ extension IdentityService {
             let metered = try await usageReader?.meteredUsage(for: record.tenant.id) ?? (tokens: 0, requests: 0)
             (tokens, requests) = (record.tokens + metered.tokens, record.requests + metered.requests)
         }
-        return TenantSummary(
-            tenant: record.tenant.id.rawValue,
-            usage: .init(tokens: tokens, requests: requests, plan: record.tenant.plan.rawValue),
-            refreshedAt: clock())
+        return TenantSummary(record, tokens: tokens, requests: requests, at: clock())
     }
 
     /// Tells the metering module about a committed plan change, for proration. A failure there
@@ -132,11 +137,7 @@ extension IdentityService {
             return (record, try reader.periodTotals(for: tenant, at: now, on: conn))
         }
         guard let (record, totals) = found else { throw Self.tenantNotFound(tenant) }
-        let summary = TenantSummary(
-            tenant: record.tenant.id.rawValue,
-            usage: .init(tokens: Int(totals.tokens), requests: Int(totals.requests), plan: record.tenant.plan.rawValue),
-            refreshedAt: now)
-        return (summary, record)
+        return (TenantSummary(record, tokens: Int(totals.tokens), requests: Int(totals.requests), at: now), record)
     }
 
     /// ``detail(of:role:)`` of the tenant, read as ``currentSummary(of:)`` reads.

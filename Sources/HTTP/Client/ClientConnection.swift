@@ -67,24 +67,31 @@ final class ClientConnection: @unchecked Sendable {
                 offset += sent
                 continue
             }
-            let code: Int32
-            if let tls {
-                if sent == Int(ATLAS_TLS_WANT_READ) || sent == Int(ATLAS_TLS_WANT_WRITE) {
-                    try wait(forWrite: sent == Int(ATLAS_TLS_WANT_WRITE), deadline: deadline, "sending the request timed out")
-                    continue
-                }
-                code = atlas_tls_session_errno(tls)
-            } else {
-                code = errno
-                if sent < 0, code == EAGAIN || code == EWOULDBLOCK || code == EINTR {
-                    try wait(forWrite: true, deadline: deadline, "sending the request timed out")
-                    continue
-                }
-            }
+            guard let code = try failure(after: sent, writing: true, deadline: deadline, "sending the request timed out")
+            else { continue }
             // EPIPE or ECONNRESET on a reused connection: the peer closed it while it sat idle.
             let stale = reused && offset == 0 && (code == EPIPE || code == ECONNRESET)
             throw HTTPClientError(.connection, "send failed: \(failureReason(code))", staleConnection: stale)
         }
+    }
+
+    /// After a send or receive that moved nothing (`result` ≤ 0, `errno` untouched since): waits
+    /// when TLS or the socket asks for it and returns `nil` (try again), else returns the error.
+    private func failure(after result: Int, writing: Bool, deadline: UInt64,
+                         _ timeoutMessage: String) throws(HTTPClientError) -> Int32? {
+        if let tls {
+            if result == Int(ATLAS_TLS_WANT_READ) || result == Int(ATLAS_TLS_WANT_WRITE) {
+                try wait(forWrite: result == Int(ATLAS_TLS_WANT_WRITE), deadline: deadline, timeoutMessage)
+                return nil
+            }
+            return atlas_tls_session_errno(tls)
+        }
+        let code = errno
+        if code == EAGAIN || code == EWOULDBLOCK || code == EINTR {
+            try wait(forWrite: writing, deadline: deadline, timeoutMessage)
+            return nil
+        }
+        return code
     }
 
     /// Appends what arrives next to `buffer`, waiting within the deadline: the byte count, 0 at
@@ -100,22 +107,10 @@ final class ClientConnection: @unchecked Sendable {
                 return count
             }
             if count == 0 { return 0 }
-            let code: Int32
-            if let tls {
-                // SSL_read answers "want read" only once its buffered records are used up
-                // (SSL_pending is 0), so waiting on the socket here cannot strand decrypted bytes.
-                if count == Int(ATLAS_TLS_WANT_READ) || count == Int(ATLAS_TLS_WANT_WRITE) {
-                    try wait(forWrite: count == Int(ATLAS_TLS_WANT_WRITE), deadline: deadline, "no complete response before the deadline")
-                    continue
-                }
-                code = atlas_tls_session_errno(tls)
-            } else {
-                code = errno
-                if code == EAGAIN || code == EWOULDBLOCK || code == EINTR {
-                    try wait(forWrite: false, deadline: deadline, "no complete response before the deadline")
-                    continue
-                }
-            }
+            // SSL_read answers "want read" only once its buffered records are used up
+            // (SSL_pending is 0), so waiting on the socket there cannot strand decrypted bytes.
+            guard let code = try failure(after: count, writing: false, deadline: deadline, "no complete response before the deadline")
+            else { continue }
             throw HTTPClientError(.connection, "receive failed: \(failureReason(code))",
                                   staleConnection: stale && code == ECONNRESET)
         }

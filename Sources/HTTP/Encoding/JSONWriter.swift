@@ -3,7 +3,6 @@
 
 public import Foundation
 public import HTTPTypes
-import Core
 
 /// A value that writes its own JSON, for the few answers on the hottest routes.
 ///
@@ -69,8 +68,7 @@ public struct JSONWriter {
 
     public mutating func member(_ name: StaticString, _ value: Int) {
         key(name)
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        JSONEscaping.appendDecimal(UInt64(value.magnitude), to: &bytes)
+        JSONEscaping.appendInteger(Int64(value), to: &bytes)
     }
 
     public mutating func member(_ name: StaticString, _ value: Bool) {
@@ -80,9 +78,7 @@ public struct JSONWriter {
 
     public mutating func member(_ name: StaticString, _ value: Date) {
         key(name)
-        bytes.append(UInt8(ascii: "\""))
-        UTCCalendar.appendISO8601(value, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        JSONEscaping.appendDate(value, to: &bytes)
     }
 
     /// An optional string member, left out when `nil` as the synthesized `Encodable` leaves it out.

@@ -178,12 +178,7 @@ final class StreamingJSONEncoder {
     }
 
     func writeInteger(_ value: Int64) {
-        if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
-            writeUnsigned(value.magnitude)
-        } else {
-            writeUnsigned(UInt64(value))
-        }
+        JSONEscaping.appendInteger(value, to: &bytes)
     }
 
     func writeUnsigned(_ value: UInt64) {
@@ -216,9 +211,7 @@ final class StreamingJSONEncoder {
     }
 
     func writeDate(_ date: Date) {
-        bytes.append(UInt8(ascii: "\""))
-        UTCCalendar.appendISO8601(date, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        JSONEscaping.appendDate(date, to: &bytes)
     }
 
     /// A JSON string, escaped as `JSONEncoder` escapes it.

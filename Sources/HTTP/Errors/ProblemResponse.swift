@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Core
+import Foundation
 public import HTTPTypes
 
 extension Response {
@@ -172,6 +173,19 @@ enum JSONEscaping {
     /// Appends the decimal digits of `value`.
     static func appendDecimal(_ value: UInt64, to output: inout [UInt8]) {
         withDecimalDigits(value) { output.append(contentsOf: $0) }
+    }
+
+    /// A signed integer as JSON writes it.
+    static func appendInteger(_ value: Int64, to output: inout [UInt8]) {
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        appendDecimal(value.magnitude, to: &output)
+    }
+
+    /// A date as a quoted whole-second ISO 8601 string, the API's date format.
+    static func appendDate(_ date: Date, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        UTCCalendar.appendISO8601(date, to: &output)
+        output.append(UInt8(ascii: "\""))
     }
 
     /// Hands the decimal digits of `value` to `body`, written into a stack buffer (no allocation).

@@ -22,8 +22,7 @@ final class SQLiteDriver: Driver {
     /// Keyed by statement; an entry is reused only while SQLite still returns the same name
     /// pointer and count (a re-prepare after a schema change allocates new names).
     private var columnNames: [OpaquePointer: (first: UnsafePointer<CChar>?, count: Int32, columns: RowColumns)] = [:]
-    private let statementTimeout: Duration
-    /// ``statementTimeout`` in nanoseconds, worked out once rather than per statement.
+    /// The statement timeout in nanoseconds (0: none), worked out once rather than per statement.
     private let statementTimeoutNanos: UInt64
     /// Uptime in nanoseconds after which the progress handler interrupts the running statement.
     fileprivate var deadline: UInt64 = .max
@@ -33,7 +32,6 @@ final class SQLiteDriver: Driver {
     private static let cacheLimit = 256
 
     init(path: String, role: Role, synchronous: SQLiteSynchronous, busyTimeout: Duration, statementTimeout: Duration) throws {
-        self.statementTimeout = statementTimeout
         let parts = statementTimeout.components
         self.statementTimeoutNanos = statementTimeout > .zero
             ? max(1, UInt64(parts.seconds) * 1_000_000_000 + UInt64(parts.attoseconds / 1_000_000_000)) : 0

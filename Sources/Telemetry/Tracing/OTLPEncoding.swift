@@ -117,24 +117,21 @@ struct ProtoWriter {
         text.withUTF8 { raw(UnsafeRawBufferPointer($0)) }
     }
 
+    /// A `bytes` (or string) field: tag, length and content written in one step.
     mutating func bytes(_ field: Int, _ value: UnsafeRawBufferPointer) {
-        tag(field, 2)
-        varint(UInt64(value.count))
-        raw(value)
+        write(bound: 20 + value.count) { pointer in
+            var index = Self.putVarint(UInt64(field) << 3 | 2, at: pointer)
+            index += Self.putVarint(UInt64(value.count), at: pointer + index)
+            if let source = value.baseAddress {
+                UnsafeMutableRawPointer(pointer + index).copyMemory(from: source, byteCount: value.count)
+            }
+            return index + value.count
+        }
     }
 
-    /// A 16- or 8-byte id as a `bytes` field, written in one step.
+    /// A 16- or 8-byte id as a `bytes` field, without an intermediate array.
     mutating func id<ID>(_ field: Int, _ id: ID) {
-        withUnsafeBytes(of: id) { raw in
-            write(bound: 12 + raw.count) { pointer in
-                var index = Self.putVarint(UInt64(field) << 3 | 2, at: pointer)
-                index += Self.putVarint(UInt64(raw.count), at: pointer + index)
-                if let source = raw.baseAddress {
-                    UnsafeMutableRawPointer(pointer + index).copyMemory(from: source, byteCount: raw.count)
-                }
-                return index + raw.count
-            }
-        }
+        withUnsafeBytes(of: id) { bytes(field, $0) }
     }
 
     mutating func string(_ field: Int, _ value: String, always: Bool = false) {
