@@ -43,7 +43,7 @@ final class ServerCore: Sendable {
     }
 
     /// Starts a task for handler work, on the worker threads when there are any.
-    func spawn(_ operation: sending @escaping () async -> Void) -> Task<Void, Never> {
+    func spawn(_ operation: sending @escaping @concurrent () async -> Void) -> Task<Void, Never> {
         Task(executorPreference: executor, operation: operation)
     }
 }
@@ -422,13 +422,28 @@ final class EventLoop {
             connection.ensureSlots(core.configuration.maxPipelinedRequests)
             let id = connection.id
             let mailbox = self.mailbox
-            let task = core.spawn { [context] in
+            let operation: @concurrent () async -> Void = { [context] in
                 var context = context
                 var response = await responder.runAsync(handler, request, &context)
                 responder.finish(request, context, &response)
-                mailbox.post(.response(id, sequence: sequence, response, requestID: context.requestID))
+                if !JobBatch.deliver(id, sequence, response, context.requestID) {
+                    mailbox.post(.response(id, sequence: sequence, response, requestID: context.requestID))
+                }
             }
-            connection.slots[connection.slotIndex(sequence)] = .pending(meta, task)
+            // Reads (GET, HEAD) start on this thread: no hand-off to a worker and back, and one
+            // that never suspends is answered in this round. Anything that can write, or hash a
+            // password, goes to a worker, so it cannot stall the loop's other connections.
+            if let jobs, storage.methodIndex == .get || storage.methodIndex == .head {
+                jobs.expect(id, sequence)
+                let task = Task.immediate(executorPreference: jobs.pool, operation: operation)
+                if let finished = jobs.takeDelivered() {
+                    complete(connection, sequence, finished.response, finished.requestID, meta)
+                } else {
+                    connection.slots[connection.slotIndex(sequence)] = .pending(meta, task)
+                }
+            } else {
+                connection.slots[connection.slotIndex(sequence)] = .pending(meta, core.spawn(operation))
+            }
         }
     }
 
@@ -740,3 +755,4 @@ final class EventLoop {
         }
     }
 }
+

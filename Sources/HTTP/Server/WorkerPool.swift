@@ -120,9 +120,15 @@ final class WorkerPool: TaskExecutor, @unchecked Sendable {
 
 /// Jobs an event loop started during one round, submitted to the pool together at its end.
 /// Owned by one loop thread and reached through that thread's ``atlas_get_thread_context()``.
+///
+/// It also receives the response of a handler the loop starts on its own thread
+/// (`Task.immediate`): if the handler finishes without suspending, it finishes on this thread,
+/// and hands its response here instead of posting it through the loop's mailbox.
 final class JobBatch {
     let pool: WorkerPool
     var jobs: [UnownedJob] = []
+    private var expected: (connection: ConnectionID, sequence: UInt32)?
+    private var delivered: (response: Response, requestID: String?)?
 
     init(pool: WorkerPool) {
         self.pool = pool
@@ -136,6 +142,32 @@ final class JobBatch {
 
     static func uninstall() {
         atlas_set_thread_context(nil)
+    }
+
+    /// Marks the handler about to start on this thread, whose response ``deliver(_:_:_:_:)`` may take.
+    func expect(_ connection: ConnectionID, _ sequence: UInt32) {
+        expected = (connection, sequence)
+        delivered = nil
+    }
+
+    /// The response delivered while the expected handler ran; clears the expectation.
+    func takeDelivered() -> (response: Response, requestID: String?)? {
+        expected = nil
+        defer { delivered = nil }
+        return delivered
+    }
+
+    /// Hands a finished handler's response to the loop it started on, if the handler is still
+    /// running within that start (on the loop's thread); `false` means it must be posted.
+    static func deliver(_ connection: ConnectionID, _ sequence: UInt32, _ response: Response,
+                        _ requestID: String?) -> Bool {
+        guard let context = atlas_get_thread_context() else { return false }
+        let batch = Unmanaged<JobBatch>.fromOpaque(context).takeUnretainedValue()
+        guard let expected = batch.expected, expected.connection == connection, expected.sequence == sequence
+        else { return false }
+        batch.expected = nil
+        batch.delivered = (response, requestID)
+        return true
     }
 }
 
