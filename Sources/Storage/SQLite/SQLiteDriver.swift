@@ -14,7 +14,8 @@ final class SQLiteDriver: Driver {
     /// A SQLite handle is never replaced: I/O errors are reported and the next statement tries again.
     let isBroken = false
     private var handle: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    /// Prepared statements by query shape, so a cached statement is found without building its text.
+    private var statements: [SQLQuery.Shape: OpaquePointer] = [:]
     /// `BEGIN`/`COMMIT`/`ROLLBACK`, prepared on first use and kept apart from the cache (which
     /// may be emptied), indexed by ``TransactionControl/rawValue``.
     private var controls: [OpaquePointer?] = Array(repeating: nil, count: TransactionControl.allCases.count)
@@ -175,8 +176,7 @@ final class SQLiteDriver: Driver {
     }
 
     private func run(_ query: SQLQuery, row: (OpaquePointer) throws -> Void) throws {
-        let sql = query.sql(for: .sqlite)
-        let statement = try prepare(sql)
+        let statement = try prepare(query)
         defer {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
@@ -194,15 +194,16 @@ final class SQLiteDriver: Driver {
         }
     }
 
-    private func prepare(_ sql: String) throws -> OpaquePointer {
-        if let cached = statements[sql] { return cached }
-        let statement = try compile(sql)
+    private func prepare(_ query: SQLQuery) throws -> OpaquePointer {
+        let shape = query.shape
+        if let cached = statements[shape] { return cached }
+        let statement = try compile(query.sql(for: .sqlite))
         if statements.count >= Self.cacheLimit {
             for cached in statements.values { sqlite3_finalize(cached) }
             statements.removeAll()
             columnNames.removeAll()
         }
-        statements[sql] = statement
+        statements[shape] = statement
         return statement
     }
 
