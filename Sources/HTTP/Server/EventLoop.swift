@@ -78,6 +78,9 @@ final class EventLoop {
     @exclusivity(unchecked) private var nextSweep: UInt64 = 0
     @exclusivity(unchecked) private var shuttingDown = false
     @exclusivity(unchecked) private var shutdownDeadline = UInt64.max
+    @exclusivity(unchecked) private var placement = HandlerPlacement()
+    /// Events returned by this round's `epoll_wait`.
+    @exclusivity(unchecked) private var roundEvents = 0
     private let jobs: JobBatch?
 
     init(index: Int, core: ServerCore, listener: Socket) throws(SocketError) {
@@ -112,6 +115,7 @@ final class EventLoop {
             let count = queue.wait(timeoutMilliseconds: waitTimeout())
             now = SystemClock.monotonicNanos()
             date.refresh()
+            roundEvents = count
             for event in 0..<count {
                 let token = queue.token(at: event)
                 if token == Self.wakeupToken {
@@ -129,7 +133,10 @@ final class EventLoop {
                 }
             }
             if !dirty.isEmpty { pumpDirty() }
-            if let jobs, !jobs.jobs.isEmpty { jobs.pool.submit(jobs) }
+            if let jobs {
+                placement.endRound(idleWorkers: jobs.pool.idleWorkers, queuedJobs: jobs.pool.queuedJobs)
+                if !jobs.jobs.isEmpty { jobs.pool.submit(jobs) }
+            }
             core.responder.flush()
             if now >= nextSweep {
                 sweep()
@@ -430,10 +437,11 @@ final class EventLoop {
                     mailbox.post(.response(id, sequence: sequence, response, requestID: context.requestID))
                 }
             }
-            // Reads (GET, HEAD) start on this thread: no hand-off to a worker and back, and one
-            // that never suspends is answered in this round. Anything that can write, or hash a
-            // password, goes to a worker, so it cannot stall the loop's other connections.
-            if let jobs, storage.methodIndex == .get || storage.methodIndex == .head {
+            // Reads (GET, HEAD) start on this thread unless the loop is busy and hands this one to
+            // a worker (``HandlerPlacement``); one that never suspends is answered in this round,
+            // one that suspends resumes on a worker. Anything that can write, or hash a password,
+            // goes to a worker, so it cannot stall the loop's other connections.
+            if let jobs, storage.methodIndex == .get || storage.methodIndex == .head, !placement.handOff(busy: roundEvents > 1) {
                 jobs.expect(id, sequence)
                 let task = Task.immediate(executorPreference: jobs.pool, operation: operation)
                 if let finished = jobs.takeDelivered() {

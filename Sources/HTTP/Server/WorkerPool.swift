@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 internal import CSystemShims
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,6 +23,15 @@ final class WorkerPool: TaskExecutor, @unchecked Sendable {
     private var stopping = false
     private var running = 0
     private let threadCount: Int
+    /// Copies of `jobs.count` and `idle`, stored with `mutex` held and read without it by event
+    /// loops deciding where the next handler starts (``HandlerPlacement``).
+    private let queuedSnapshot = Atomic<Int>(0)
+    private let idleSnapshot = Atomic<Int>(0)
+
+    /// Jobs queued and not yet taken by a worker (a snapshot; it may change at once).
+    var queuedJobs: Int { queuedSnapshot.load(ordering: .relaxed) }
+    /// Workers asleep for want of jobs (a snapshot).
+    var idleWorkers: Int { idleSnapshot.load(ordering: .relaxed) }
 
     init(threads: Int, name: String = "atlas-worker") {
         mutex = .allocate(capacity: 1)
@@ -56,6 +66,7 @@ final class WorkerPool: TaskExecutor, @unchecked Sendable {
         }
         pthread_mutex_lock(mutex)
         jobs.append(job)
+        queuedSnapshot.store(jobs.count, ordering: .relaxed)
         let wake = idle > 0
         // A task that outlives the server (a cancelled handler waking up) still has to finish:
         // after shutdown, a short-lived thread drains the queue and exits.
@@ -71,6 +82,7 @@ final class WorkerPool: TaskExecutor, @unchecked Sendable {
         guard !batch.jobs.isEmpty else { return }
         pthread_mutex_lock(mutex)
         jobs.append(contentsOf: batch.jobs)
+        queuedSnapshot.store(jobs.count, ordering: .relaxed)
         let wake = min(idle, batch.jobs.count)
         let revive = stopping && running == 0
         if revive { running += 1 }
@@ -97,8 +109,10 @@ final class WorkerPool: TaskExecutor, @unchecked Sendable {
             pthread_mutex_lock(mutex)
             while jobs.isEmpty && !stopping {
                 idle += 1
+                idleSnapshot.store(idle, ordering: .relaxed)
                 pthread_cond_wait(condition, mutex)
                 idle -= 1
+                idleSnapshot.store(idle, ordering: .relaxed)
             }
             if jobs.isEmpty {
                 running -= 1
@@ -109,6 +123,7 @@ final class WorkerPool: TaskExecutor, @unchecked Sendable {
             let share = max(1, min(64, jobs.count / threadCount))
             batch.append(contentsOf: jobs[0..<share])
             jobs.removeFirst(share)
+            queuedSnapshot.store(jobs.count, ordering: .relaxed)
             let more = !jobs.isEmpty && idle > 0
             pthread_mutex_unlock(mutex)
             if more { pthread_cond_signal(condition) }
@@ -169,6 +184,54 @@ final class JobBatch {
         batch.delivered = (response, requestID)
         return true
     }
+}
+
+/// Where an event loop starts a read handler: on its own thread (`Task.immediate`, no hand-off
+/// and, if the handler never suspends, no wake-up either) or on a worker.
+///
+/// A loop that found one ready connection in a round keeps the handler: nothing else waits for
+/// it. A busy loop hands a share of its handlers, spread evenly over the requests, to the workers
+/// so that a second core works too. At the end of each round in which it handed any over, the
+/// share grows if a worker ran dry (a worker asleep while the loop was busy) and shrinks if the
+/// jobs of earlier rounds still wait, so the workers stay busy without a growing queue, and the
+/// loop, which also does all the I/O, runs the rest.
+struct HandlerPlacement {
+    /// Sixteenths of a busy round's eligible handlers that go to the workers.
+    static let scale = 16
+    private(set) var share = scale / 2
+    private var credit = 0
+    private var handedOff = false
+
+    /// Whether the next eligible handler goes to a worker; `busy` when the round has more than
+    /// one ready connection.
+    mutating func handOff(busy: Bool) -> Bool {
+        guard busy else { return false }
+        credit += share
+        guard credit >= Self.scale else { return false }
+        credit -= Self.scale
+        handedOff = true
+        return true
+    }
+
+    /// Adjusts the share from the pool's state at the end of a round, before this round's jobs
+    /// are submitted.
+    mutating func endRound(idleWorkers: Int, queuedJobs: Int) {
+        // A share of zero hands nothing over and would never learn that workers idle.
+        guard handedOff || share == 0 else { return }
+        handedOff = false
+        if queuedJobs > 0 {
+            share = max(0, share - 1)
+        } else if idleWorkers > 0 {
+            share = min(Self.scale, share + 1)
+        }
+    }
+}
+
+/// The calling thread's name: `atlas-loop-0`, `atlas-worker-1`, … for the server's threads.
+func currentThreadName() -> String {
+    var buffer = [CChar](repeating: 0, count: 16)
+    atlas_get_thread_name(&buffer, buffer.count)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// Starts a detached POSIX thread running a closure. A C thread entry cannot capture, so the
