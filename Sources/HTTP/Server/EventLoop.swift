@@ -439,8 +439,9 @@ final class EventLoop {
             }
             // Reads (GET, HEAD) start on this thread unless the loop is busy and hands this one to
             // a worker (``HandlerPlacement``); one that never suspends is answered in this round,
-            // one that suspends resumes on a worker. Anything that can write, or hash a password,
-            // goes to a worker, so it cannot stall the loop's other connections.
+            // one that suspends resumes on a worker. Other methods go to a worker: decoding and
+            // checking a request body is work no read bounds, and the loop's other connections
+            // would wait for it.
             if let jobs, storage.methodIndex == .get || storage.methodIndex == .head, !placement.handOff(busy: roundEvents > 1) {
                 jobs.expect(id, sequence)
                 let task = Task.immediate(executorPreference: jobs.pool, operation: operation)
