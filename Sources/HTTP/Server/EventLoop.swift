@@ -90,6 +90,7 @@ final class EventLoop {
         self.mailbox = try LoopMailbox()
         self.listener = listener
         self.jobs = core.executor.map(JobBatch.init(pool:))
+        placement = HandlerPlacement(sharing: core.configuration.eventLoops < HTTPServer.Configuration.processorCount)
         // The listener is level-triggered: after EMFILE it must keep reporting pending connections.
         try queue.add(listener.fd, interest: .read, token: Self.listenerToken)
         try queue.add(mailbox.wakeup.fd, interest: [.read, .edgeTriggered], token: Self.wakeupToken)

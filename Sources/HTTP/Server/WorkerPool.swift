@@ -194,18 +194,25 @@ final class JobBatch {
 /// so that a second core works too. At the end of each round in which it handed any over, the
 /// share grows if a worker ran dry (a worker asleep while the loop was busy) and shrinks if the
 /// jobs of earlier rounds still wait, so the workers stay busy without a growing queue, and the
-/// loop, which also does all the I/O, runs the rest.
+/// loop, which also does all the I/O, runs the rest. When there are as many loops as cores, no
+/// core is left for the workers to use, and the loops keep every read handler.
 struct HandlerPlacement {
     /// Sixteenths of a busy round's eligible handlers that go to the workers.
     static let scale = 16
     private(set) var share = scale / 2
     private var credit = 0
     private var handedOff = false
+    private let sharing: Bool
+
+    /// `sharing`: whether a busy loop hands read handlers to the workers at all.
+    init(sharing: Bool = true) {
+        self.sharing = sharing
+    }
 
     /// Whether the next eligible handler goes to a worker; `busy` when the round has more than
     /// one ready connection.
     mutating func handOff(busy: Bool) -> Bool {
-        guard busy else { return false }
+        guard sharing, busy else { return false }
         credit += share
         guard credit >= Self.scale else { return false }
         credit -= Self.scale
