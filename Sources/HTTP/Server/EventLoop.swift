@@ -765,4 +765,3 @@ final class EventLoop {
         }
     }
 }
-
