@@ -34,6 +34,7 @@ import Testing
                             try await db.transaction { conn in
                                 probe.enter()
                                 defer { probe.leave() }
+                                probe.waitForCompany(peers: 2, total: 5)
                                 _ = try conn.query("SELECT pg_sleep(0.3)")
                             }
                         }

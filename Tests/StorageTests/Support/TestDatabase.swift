@@ -130,9 +130,22 @@ final class ConcurrencyProbe: @unchecked Sendable {
     private var current = 0
     private(set) var peak = 0
 
-    func enter() { lock.withLock { current += 1; peak = max(peak, current) } }
+    private var entered = 0
+
+    func enter() { lock.withLock { current += 1; entered += 1; peak = max(peak, current) } }
     func leave() { lock.withLock { current -= 1 } }
     var maximum: Int { lock.withLock { peak } }
+
+    /// Blocks the calling (storage) thread until `peers` callers are inside at once, or all
+    /// `total` have entered, or `timeout` passes: on a starved machine a caller may otherwise
+    /// finish before the next one is scheduled, and overlap would be left to chance.
+    func waitForCompany(peers: Int, total: Int, timeout: Double = 10) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if lock.withLock({ current >= peers || entered >= total }) { return }
+            usleep(2_000)
+        }
+    }
 }
 
 /// Milliseconds elapsed while running `body`.
