@@ -202,11 +202,6 @@ void atlas_set_thread_name(const char *name) {
     pthread_setname_np(pthread_self(), truncated);
 }
 
-void atlas_get_thread_name(char *buffer, size_t size) {
-    if (size == 0) return;
-    if (pthread_getname_np(pthread_self(), buffer, size) != 0) buffer[0] = 0;
-}
-
 int atlas_cpu_count(void) {
     long count = sysconf(_SC_NPROCESSORS_ONLN);
     return count > 0 ? (int)count : 1;

@@ -86,26 +86,26 @@ public struct SQLQuery: Sendable, Hashable, ExpressibleByStringInterpolation, Cu
 
     /// The query without its values, as a statement-cache key: equal shapes give the same SQL
     /// in every dialect. Built without assembling the text: its hash reads each fragment's bytes
-    /// a word at a time, and comparing two shapes built from the same string literals compares
-    /// the literals' storage first.
+    /// once, and comparing two shapes built from the same string literals compares the literals'
+    /// storage first.
     public var shape: Shape { Shape(parts) }
 
     public struct Shape: Hashable, Sendable {
         fileprivate let parts: [Part]
-        private let digest: UInt64
+        private let digest: Int
 
         fileprivate init(_ parts: [Part]) {
             self.parts = parts
-            var digest = WordHash()
+            var hasher = Hasher()
             for part in parts {
                 switch part {
                 case .sql(var fragment):
-                    fragment.withUTF8 { digest.add(UnsafeRawBufferPointer($0)) }
+                    fragment.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
                 case .bind(let index):
-                    digest.add(word: 0xB1ED_0000_0000_0000 | UInt64(index))
+                    hasher.combine(~index)
                 }
             }
-            self.digest = digest.value
+            digest = hasher.finalize()
         }
 
         public func hash(into hasher: inout Hasher) { hasher.combine(digest) }
@@ -177,34 +177,5 @@ public struct SQLQuery: Sendable, Hashable, ExpressibleByStringInterpolation, Cu
             }
             if first { parts.append(.sql("NULL")) }
         }
-    }
-}
-
-/// A multiply-rotate hash over 8-byte words (the scheme of rustc's FxHash), for keys that no
-/// client chooses: statement shapes come from the code's own SQL. Not for untrusted input, and
-/// not cryptographic.
-struct WordHash {
-    private(set) var value: UInt64 = 0
-    private static let multiplier: UInt64 = 0x517C_C1B7_2722_0A95
-
-    mutating func add(word: UInt64) {
-        value = (((value << 5) | (value >> 59)) ^ word) &* Self.multiplier
-    }
-
-    mutating func add(_ bytes: UnsafeRawBufferPointer) {
-        var offset = 0
-        let count = bytes.count
-        while offset + 8 <= count {
-            add(word: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            offset += 8
-        }
-        var tail: UInt64 = UInt64(count) << 56
-        var shift: UInt64 = 0
-        while offset < count {
-            tail |= UInt64(bytes[offset]) << shift
-            shift += 8
-            offset += 1
-        }
-        add(word: tail)
     }
 }

@@ -75,8 +75,6 @@ static inline void atlas_set_thread_context(void *context) { atlas_thread_contex
 
 /// Names the calling thread (at most 15 bytes are kept).
 void atlas_set_thread_name(const char *name);
-/// The calling thread's name (at most 15 bytes and a NUL; empty if it cannot be read).
-void atlas_get_thread_name(char *buffer, size_t size);
 
 /// The number of online processors.
 int atlas_cpu_count(void);

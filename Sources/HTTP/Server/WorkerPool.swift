@@ -162,7 +162,6 @@ final class JobBatch {
     /// Marks the handler about to start on this thread, whose response ``deliver(_:_:_:_:)`` may take.
     func expect(_ connection: ConnectionID, _ sequence: UInt32) {
         expected = (connection, sequence)
-        delivered = nil
     }
 
     /// The response delivered while the expected handler ran; clears the expectation.
@@ -232,13 +231,6 @@ struct HandlerPlacement {
             share = min(Self.scale, share + 1)
         }
     }
-}
-
-/// The calling thread's name: `atlas-loop-0`, `atlas-worker-1`, … for the server's threads.
-func currentThreadName() -> String {
-    var buffer = [CChar](repeating: 0, count: 16)
-    atlas_get_thread_name(&buffer, buffer.count)
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// Starts a detached POSIX thread running a closure. A C thread entry cannot capture, so the

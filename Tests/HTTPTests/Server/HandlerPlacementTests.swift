@@ -6,6 +6,9 @@ import Foundation
 import Synchronization
 import Testing
 
+/// The calling thread's name as the server set it (`atlas-loop-0`, `atlas-worker-1`, …).
+private func threadName() -> String { Thread.current.name ?? "" }
+
 /// Records where a handler started and where it finished.
 private final class ThreadLog: Sendable {
     private let entries = Mutex<[(started: String, finished: String)]>([])
@@ -62,19 +65,19 @@ private final class ThreadLog: Sendable {
         let log = ThreadLog()
         let router = Router()
         router.get("/read") { _, _ in
-            let started = currentThreadName()
-            log.add(started, currentThreadName())
+            let started = threadName()
+            log.add(started, threadName())
             return .text(started)
         }
         router.get("/read-then-wait") { _, _ in
-            let started = currentThreadName()
+            let started = threadName()
             try await Task.sleep(for: .milliseconds(5))
-            log.add(started, currentThreadName())
+            log.add(started, threadName())
             return .text(started)
         }
         router.post("/write") { _, _ in
-            let started = currentThreadName()
-            log.add(started, currentThreadName())
+            let started = threadName()
+            log.add(started, threadName())
             return .text(started)
         }
         try await withServer(router) { port, _ in
@@ -107,7 +110,7 @@ private final class ThreadLog: Sendable {
         let log = ThreadLog()
         let router = Router()
         router.get("/read/{n}") { _, context in
-            let started = currentThreadName()
+            let started = threadName()
             log.add(started, started)
             return .text(try context.parameters.require("n"))
         }
