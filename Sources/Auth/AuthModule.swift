@@ -44,8 +44,8 @@ public final class AuthModule: Sendable {
     /// show its period totals and `POST /tenants/{tenant}/usage` adjusts it (SPEC §4: one number
     /// for the summary and the billing preview); with a recorder, plan changes are reported to it
     /// for proration. Call before the server starts.
-    /// `ledgerTotals` reads the same ledger's totals inside Auth's own read transaction, so a
-    /// summary costs one transaction.
+    /// `ledgerTotals` reads the same ledger's totals on Auth's own connection, in the tenant's
+    /// scope, so `GET /tenants/current` costs one short read.
     public func connect(usageLedger: (any UsageLedger)?, planChangeRecorder: (any PlanChangeRecorder)?,
                         ledgerTotals: (any LedgerTotalsReader)? = nil) {
         service.connect(ledger: usageLedger, planRecorder: planChangeRecorder, ledgerTotals: ledgerTotals)

@@ -20,10 +20,10 @@ struct TenantSummary: Sendable, Encodable, Equatable {
 }
 
 extension TenantSummary {
-    /// The summary of `record` with these usage totals, as of `date`.
-    init(_ record: TenantRecord, tokens: Int, requests: Int, at date: Date) {
-        self.init(tenant: record.tenant.id.rawValue,
-                  usage: Usage(tokens: tokens, requests: requests, plan: record.tenant.plan.rawValue), refreshedAt: date)
+    /// The summary of `tenant` with these usage totals, as of `date`.
+    init(_ tenant: Tenant, tokens: Int, requests: Int, at date: Date) {
+        self.init(tenant: tenant.id.rawValue,
+                  usage: Usage(tokens: tokens, requests: requests, plan: tenant.plan.rawValue), refreshedAt: date)
     }
 }
 
@@ -100,7 +100,7 @@ extension IdentityService {
             let metered = try await usageReader?.meteredUsage(for: record.tenant.id) ?? (tokens: 0, requests: 0)
             (tokens, requests) = (record.tokens + metered.tokens, record.requests + metered.requests)
         }
-        return TenantSummary(record, tokens: tokens, requests: requests, at: clock())
+        return TenantSummary(record.tenant, tokens: tokens, requests: requests, at: clock())
     }
 
     /// Tells the metering module about a committed plan change, for proration. A failure there
@@ -115,35 +115,32 @@ extension IdentityService {
     }
 
     func detail(of record: TenantRecord, role: Role?) async throws -> TenantDetail {
-        Self.detail(of: record, summary: try await summary(of: record), role: role)
+        Self.detail(of: record.tenant, summary: try await summary(of: record), role: role)
     }
 
-    static func detail(of record: TenantRecord, summary: TenantSummary, role: Role?) -> TenantDetail {
+    static func detail(of tenant: Tenant, summary: TenantSummary, role: Role?) -> TenantDetail {
         TenantDetail(
-            tenant: summary.tenant, plan: record.tenant.plan.rawValue, status: record.tenant.status.rawValue,
-            createdAt: record.tenant.createdAt, role: role?.rawValue, usage: summary.usage, refreshedAt: summary.refreshedAt)
+            tenant: summary.tenant, plan: tenant.plan.rawValue, status: tenant.status.rawValue,
+            createdAt: tenant.createdAt, role: role?.rawValue, usage: summary.usage, refreshedAt: summary.refreshedAt)
     }
 
-    /// The tenant's summary with its record: one read transaction when the ledger's totals can be
-    /// read on Auth's connection, else the record's read and the summary's.
-    func currentSummary(of tenant: TenantID) async throws -> (TenantSummary, TenantRecord) {
-        guard let reader = ledgerTotals else {
-            let record = try await tenantRecord(tenant)
-            return (try await summary(of: record), record)
-        }
+    /// The summary `GET /tenants/current` answers for `tenant`, as the request's context resolved
+    /// it (status and plan come from the membership check, cached for at most
+    /// ``AuthModule/Configuration/cacheTimeToLive`` and forgotten here on every change). The usage
+    /// is read now: the ledger's period totals on Auth's connection in the tenant's scope when the
+    /// metering module is connected, else the tenant's own counters.
+    func currentSummary(of tenant: Tenant) async throws -> TenantSummary {
+        guard let reader = ledgerTotals else { return try await summary(of: try await tenantRecord(tenant.id)) }
         let now = clock()
-        let found = try await database.read(tenant: Scope.tenant(tenant)) { conn -> (TenantRecord, UsagePeriodTotals)? in
-            guard let record = try TenantStore.find(tenant, conn) else { return nil }
-            return (record, try reader.periodTotals(for: tenant, at: now, on: conn))
+        let totals = try await database.read(tenant: Scope.tenant(tenant.id)) { conn in
+            try reader.periodTotals(for: tenant.id, at: now, on: conn)
         }
-        guard let (record, totals) = found else { throw Self.tenantNotFound(tenant) }
-        return (TenantSummary(record, tokens: Int(totals.tokens), requests: Int(totals.requests), at: now), record)
+        return TenantSummary(tenant, tokens: Int(totals.tokens), requests: Int(totals.requests), at: now)
     }
 
-    /// ``detail(of:role:)`` of the tenant, read as ``currentSummary(of:)`` reads.
-    func currentDetail(of tenant: TenantID, role: Role?) async throws -> TenantDetail {
-        let (summary, record) = try await currentSummary(of: tenant)
-        return Self.detail(of: record, summary: summary, role: role)
+    /// ``detail(of:role:)`` of the resolved tenant, read as ``currentSummary(of:)`` reads.
+    func currentDetail(of tenant: Tenant, role: Role?) async throws -> TenantDetail {
+        Self.detail(of: tenant, summary: try await currentSummary(of: tenant), role: role)
     }
 
     static func tenantNotFound(_ tenant: TenantID) -> AuthError {

@@ -8,9 +8,9 @@ public import Storage
 /// The usage ledger's period totals, read on a connection Auth already holds.
 ///
 /// The ledger (the Billing module's, through Core's ``UsageLedger``) and the tenant table live in
-/// one database, so `GET /tenants/current` can read the tenant row and its totals in one read
-/// transaction instead of two. The composition root connects an adapter over the metering
-/// module; without one, summaries ask ``UsageLedger`` in a transaction of its own.
+/// one database, so `GET /tenants/current` reads the totals on Auth's own connection, in the
+/// tenant's scope, in one short read. The composition root connects an adapter over the
+/// metering module; without one, summaries ask ``UsageLedger`` in a transaction of its own.
 ///
 /// ```swift
 /// auth.connect(usageLedger: billing.usageLedger, planChangeRecorder: billing.planChangeRecorder,

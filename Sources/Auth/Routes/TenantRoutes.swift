@@ -29,10 +29,10 @@ struct TenantRoutes: Sendable {
             return try .json(summary)
         }
         routes.get("/tenants/current", requires: .tenantsRead, tenant: .request) { _, context in
-            try .json(try await service.currentSummary(of: context.tenantID).0)
+            try .json(try await service.currentSummary(of: context.tenant))
         }
         routes.get("/tenants/{tenant}", requires: .tenantsRead) { _, context in
-            try .json(try await service.currentDetail(of: context.tenantID, role: context.role))
+            try .json(try await service.currentDetail(of: context.tenant, role: context.role))
         }
         routes.patch("/tenants/{tenant}", requires: .tenantsWrite, maxBodyBytes: 16 * 1024) { request, context in
             let body = try request.decode(PatchBody.self)

@@ -29,11 +29,11 @@ final class Connection {
     enum Slot {
         case empty
         /// An async handler is running.
-        case pending(ResponseMeta, Task<Void, Never>?)
+        case pending(ResponseMeta, HandlerTask?)
         /// The response is ready but an earlier one is not written yet.
         case ready(Response, String?, ResponseMeta)
         /// Head written; chunks arrive through the mailbox until the stream ends.
-        case streaming(ResponseMeta, Task<Void, Never>?)
+        case streaming(ResponseMeta, HandlerTask?)
     }
 
     let fd: Int32

@@ -430,6 +430,7 @@ final class EventLoop {
             connection.ensureSlots(core.configuration.maxPipelinedRequests)
             let id = connection.id
             let mailbox = self.mailbox
+            let handle = HandlerTask()
             let operation: @concurrent () async -> Void = { [context] in
                 var context = context
                 var response = await responder.runAsync(handler, request, &context)
@@ -437,6 +438,7 @@ final class EventLoop {
                 if !JobBatch.deliver(id, sequence, response, context.requestID) {
                     mailbox.post(.response(id, sequence: sequence, response, requestID: context.requestID))
                 }
+                handle.finish()
             }
             // Reads (GET, HEAD) start on this thread unless the loop is busy and hands this one to
             // a worker (``HandlerPlacement``); one that never suspends is answered in this round,
@@ -449,10 +451,12 @@ final class EventLoop {
                 if let finished = jobs.takeDelivered() {
                     complete(connection, sequence, finished.response, finished.requestID, meta)
                 } else {
-                    connection.slots[connection.slotIndex(sequence)] = .pending(meta, task)
+                    handle.attach(task)
+                    connection.slots[connection.slotIndex(sequence)] = .pending(meta, handle)
                 }
             } else {
-                connection.slots[connection.slotIndex(sequence)] = .pending(meta, core.spawn(operation))
+                handle.attach(core.spawn(operation))
+                connection.slots[connection.slotIndex(sequence)] = .pending(meta, handle)
             }
         }
     }
@@ -502,13 +506,15 @@ final class EventLoop {
                     mailbox.post(.streamChunk(id, sequence: sequence, bytes, written: written))
                 }
             }
-            let task = core.spawn {
+            let handle = HandlerTask()
+            handle.attach(core.spawn {
                 var failed = false
                 do { try await body(writer) } catch { failed = true }
                 mailbox.post(.streamEnd(id, sequence: sequence, failed: failed))
-            }
+                handle.finish()
+            })
             if meta.http10 { connection.acceptingRequests = false }
-            connection.slots[connection.slotIndex(sequence)] = .streaming(meta, task)
+            connection.slots[connection.slotIndex(sequence)] = .streaming(meta, handle)
             return
         }
         if !connection.slots.isEmpty { connection.slots[connection.slotIndex(sequence)] = .empty }
@@ -673,7 +679,7 @@ final class EventLoop {
         }
         for index in connection.slots.indices {
             switch connection.slots[index] {
-            case .pending(_, let task), .streaming(_, let task): task?.cancel()
+            case .pending(_, let handle), .streaming(_, let handle): handle?.cancel()
             case .empty, .ready: break
             }
             connection.slots[index] = .empty

@@ -102,7 +102,7 @@ struct EchoPayload: Codable, Sendable {
     }
 }
 
-/// Billing's period totals as Auth reads them inside its own transaction (``LedgerTotalsReader``).
+/// Billing's period totals as Auth reads them on its own connection (``LedgerTotalsReader``).
 struct BillingLedgerTotals: LedgerTotalsReader {
     let billing: BillingModule
 

@@ -83,7 +83,8 @@ import Testing
 
     /// Totals read on the connection of Auth's own read: the reader gets a live connection inside
     /// a transaction (it queries the tenant table through it), and its numbers, not the async
-    /// ledger's, are what `GET /tenants/current` and `GET /tenants/{tenant}` show.
+    /// ledger's, are what `GET /tenants/current` and `GET /tenants/{tenant}` show; plan and status
+    /// come from the request's resolved tenant.
     final class TableLedgerTotals: LedgerTotalsReader {
         let calls = Mutex<[String]>([])
         func periodTotals(for tenant: TenantID, at date: Date, on connection: any Connection) throws -> UsagePeriodTotals {
@@ -95,7 +96,7 @@ import Testing
     }
 
     @Test(arguments: Backend.all)
-    func readsTheSummaryAndTheLedgerTotalsInOneTransaction(backend: Backend) async throws {
+    func readsTheLedgerTotalsOnAuthsConnection(backend: Backend) async throws {
         try await withMigratedDatabase(backend) { db in
             let module = try await AuthModule(database: db, configuration: try TestApp.configuration(), logger: Logger(label: "test"))
             let ledger = MemoryLedger()

@@ -45,9 +45,15 @@ import Testing
             #expect(other.status == 403)
             #expect(new.status == 403)
             #expect(other["detail"] as? String == new["detail"] as? String)
+            // Reads take plan and status from the cached membership check; a change forgets it.
+            let current = try await app.send(.get, "/tenants/current", token: owner.token, headers: ["X-Atlas-Tenant": "acme"])
+            #expect((current["usage"] as? [String: Any])?["plan"] as? String == "scale")
             let patch = try await app.send(.patch, "/tenants/acme", token: owner.token, json: ["plan": "growth"])
             #expect(patch.status == 200)
             #expect(patch["plan"] as? String == "growth")
+            let after = try await app.send(.get, "/tenants/current", token: owner.token, headers: ["X-Atlas-Tenant": "acme"])
+            #expect((after["usage"] as? [String: Any])?["plan"] as? String == "growth")
+            #expect(try await app.send(.get, "/tenants/acme", token: owner.token)["plan"] as? String == "growth")
             #expect(try await app.send(.patch, "/tenants/acme", token: admin.token, json: ["plan": "trial"]).status == 403)
         }
     }
