@@ -13,6 +13,13 @@ static inline int atlas_sqlite3_bind_blob_transient(sqlite3_stmt *stmt, int inde
     return sqlite3_bind_blob(stmt, index, bytes, length, SQLITE_TRANSIENT);
 }
 
+/// sqlite3_config is variadic; this turns memory statistics off. With them on, every allocation
+/// SQLite makes takes one process-wide mutex, which threads reading on their own connections
+/// then wait on. It only takes effect before SQLite initialises (the first connection opens).
+static inline int atlas_sqlite3_disable_memstatus(void) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /// sqlite3_db_config is variadic; wrap the integer form used for SQLITE_DBCONFIG_* switches.
 static inline int atlas_sqlite3_db_config_int(sqlite3 *db, int op, int value, int *result) {
     return sqlite3_db_config(db, op, value, result);

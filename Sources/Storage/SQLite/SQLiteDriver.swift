@@ -32,7 +32,11 @@ final class SQLiteDriver: Driver {
     /// prepare again, and Atlas issues a bounded set of distinct SQL texts).
     private static let cacheLimit = 256
 
+    /// Process-wide settings, applied once before the first connection opens (shim.h).
+    private static let configured: Void = { _ = atlas_sqlite3_disable_memstatus() }()
+
     init(path: String, role: Role, synchronous: SQLiteSynchronous, busyTimeout: Duration, statementTimeout: Duration) throws {
+        Self.configured
         let parts = statementTimeout.components
         self.statementTimeoutNanos = statementTimeout > .zero
             ? max(1, UInt64(parts.seconds) * 1_000_000_000 + UInt64(parts.attoseconds / 1_000_000_000)) : 0
