@@ -189,18 +189,24 @@ final class JobBatch {
 /// and, if the handler never suspends, no wake-up either) or on a worker.
 ///
 /// A loop that found one ready connection in a round keeps the handler: nothing else waits for
-/// it. A busy loop hands a share of its handlers, spread evenly over the requests, to the workers
-/// so that a second core works too. At the end of each round in which it handed any over, the
-/// share grows if a worker ran dry (a worker asleep while the loop was busy) and shrinks if the
-/// jobs of earlier rounds still wait, so the workers stay busy without a growing queue, and the
-/// loop, which also does all the I/O, runs the rest. When there are as many loops as cores, no
-/// core is left for the workers to use, and the loops keep every read handler.
+/// it. A busy loop hands its handlers to the workers, so that the loop does the I/O while a
+/// second core runs handlers. It hands over a share of them, spread evenly over the requests,
+/// which starts at all of them. At the end of each round in which it handed any over, the share
+/// shrinks when the workers fell behind by more than a round (jobs still queued outnumber those
+/// the loop handed over in its previous round), and grows back when they keep up (nothing
+/// queued, or a worker asleep). A queue that holds only the last round's jobs is no sign of
+/// overload: on a machine whose cores are all busy a worker may simply not have been scheduled
+/// yet, and taking the handlers back would leave the loop with all the work (bench/RESULTS.md).
+/// When there are as many loops as cores, no core is left for the workers to use, and the loops
+/// keep every read handler.
 struct HandlerPlacement {
     /// Sixteenths of a busy round's eligible handlers that go to the workers.
     static let scale = 16
-    private(set) var share = scale / 2
+    private(set) var share = scale
     private var credit = 0
-    private var handedOff = false
+    /// Handlers handed over in this round and in the round before.
+    private var handedOff = 0
+    private var handedOffBefore = 0
     private let sharing: Bool
 
     /// `sharing`: whether a busy loop hands read handlers to the workers at all.
@@ -215,19 +221,22 @@ struct HandlerPlacement {
         credit += share
         guard credit >= Self.scale else { return false }
         credit -= Self.scale
-        handedOff = true
+        handedOff += 1
         return true
     }
 
     /// Adjusts the share from the pool's state at the end of a round, before this round's jobs
-    /// are submitted.
+    /// are submitted (so `queuedJobs` counts only earlier rounds' jobs).
     mutating func endRound(idleWorkers: Int, queuedJobs: Int) {
-        // A share of zero hands nothing over and would never learn that workers idle.
-        guard handedOff || share == 0 else { return }
-        handedOff = false
-        if queuedJobs > 0 {
+        // A share of zero hands nothing over and would never learn that the workers keep up.
+        guard handedOff > 0 || share == 0 else { return }
+        defer {
+            handedOffBefore = handedOff
+            handedOff = 0
+        }
+        if queuedJobs > handedOffBefore {
             share = max(0, share - 1)
-        } else if idleWorkers > 0 {
+        } else if queuedJobs == 0 || idleWorkers > 0 {
             share = min(Self.scale, share + 1)
         }
     }

@@ -29,8 +29,16 @@ private final class ThreadLog: Sendable {
         #expect(!decisions.contains(true))
     }
 
-    @Test func aBusyLoopSpreadsItsShareEvenly() {
+    @Test func aBusyLoopHandsEveryReadOver_UntilTheWorkersFallBehind() {
         var placement = HandlerPlacement()
+        #expect(placement.share == HandlerPlacement.scale)
+        #expect(!(0..<8).map { _ in placement.handOff(busy: true) }.contains(false))
+        placement.endRound(idleWorkers: 0, queuedJobs: 0)
+        // Four handed over last round, more than four still queued: they fell behind.
+        for _ in 0..<8 {
+            for _ in 0..<4 { _ = placement.handOff(busy: true) }
+            placement.endRound(idleWorkers: 0, queuedJobs: 9)
+        }
         #expect(placement.share == HandlerPlacement.scale / 2)
         let decisions = (0..<8).map { _ in placement.handOff(busy: true) }
         #expect(decisions == [false, true, false, true, false, true, false, true])
@@ -38,27 +46,29 @@ private final class ThreadLog: Sendable {
 
     @Test func theShareFollowsWhatTheWorkersDid() {
         var placement = HandlerPlacement()
-        // Workers asleep after each round: they could take more, up to every handler.
+        // Workers behind by more than a round: they take fewer, down to none.
         for _ in 0..<40 {
             for _ in 0..<4 { _ = placement.handOff(busy: true) }
-            placement.endRound(idleWorkers: 1, queuedJobs: 0)
-        }
-        #expect(placement.share == HandlerPlacement.scale)
-        // Earlier jobs still queued: they take fewer, down to none.
-        for _ in 0..<40 {
-            for _ in 0..<4 { _ = placement.handOff(busy: true) }
-            placement.endRound(idleWorkers: 0, queuedJobs: 3)
+            placement.endRound(idleWorkers: 0, queuedJobs: 50)
         }
         #expect(placement.share == 0)
         let handed = placement.handOff(busy: true)
         #expect(!handed)
-        // At zero it still learns that the workers idle.
-        placement.endRound(idleWorkers: 1, queuedJobs: 0)
-        #expect(placement.share == 1)
-        // Workers busy with nothing queued: the share holds.
-        for _ in 0..<16 { _ = placement.handOff(busy: true) }
+        // At zero it still learns that the workers keep up.
         placement.endRound(idleWorkers: 0, queuedJobs: 0)
         #expect(placement.share == 1)
+        // Workers asleep or the queue empty after each round: up to every handler again.
+        for round in 0..<40 {
+            for _ in 0..<16 { _ = placement.handOff(busy: true) }
+            placement.endRound(idleWorkers: round % 2, queuedJobs: round % 2 == 0 ? 0 : 1)
+        }
+        #expect(placement.share == HandlerPlacement.scale)
+        // Only part of the last round's jobs still queued: no sign of overload, the share holds.
+        for _ in 0..<10 {
+            for _ in 0..<16 { _ = placement.handOff(busy: true) }
+            placement.endRound(idleWorkers: 0, queuedJobs: 12)
+        }
+        #expect(placement.share == HandlerPlacement.scale)
     }
 
     @Test func readsStartOnTheLoop_WritesOnAWorker_AndASuspendedReadResumesOnAWorker() async throws {
