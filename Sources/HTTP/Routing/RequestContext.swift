@@ -38,6 +38,11 @@ public struct RequestContext: Sendable {
     /// Ids set as numbers by ``setSpanIdentifiers(traceHigh:traceLow:span:)``: formatted only when
     /// read, and written by the access log without building strings.
     private(set) var spanWords: SpanWords?
+    /// Whether the in-flight gauge counted this request (set by the metrics middleware's
+    /// `before`, so its recorder subtracts only what was added). A field rather than an extension
+    /// value: an extension value would allocate the request's value array on the event loop for
+    /// every request, to be freed on the worker that runs the handler.
+    public var countedInFlight = false
     /// The connected peer, or `nil` for a request that did not come from a socket.
     public let remoteAddress: SocketAddress?
     /// Monotonic nanoseconds when the request head was complete.

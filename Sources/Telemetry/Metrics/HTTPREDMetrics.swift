@@ -9,9 +9,10 @@ import Synchronization
 /// `atlas_http_requests_total{method,route,status_class}`,
 /// `atlas_http_request_duration_seconds{method,route}` and `atlas_http_requests_in_flight`.
 ///
-/// The cells of a (route, method) pair are created on its first request and then found with one
-/// dictionary lookup under a lock; recording is atomic adds and a short histogram lock, with no
-/// allocation. Route templates, not raw paths, are labels, so cardinality stays bounded by
+/// The cells of every registered (route, method) pair are created by ``prepare(routes:)`` and
+/// published once as a read-only table, found with one dictionary lookup and no lock (the event
+/// loop and the workers record at once); a pair met later is created on its first request and
+/// found under a lock. Recording is atomic adds and a short histogram lock, with no allocation. Route templates, not raw paths, are labels, so cardinality stays bounded by
 /// the route table (plus `unmatched`).
 public final class HTTPREDMetrics: HTTPMetricsRecorder {
     struct Key: Hashable {
@@ -29,7 +30,14 @@ public final class HTTPREDMetrics: HTTPMetricsRecorder {
         }
     }
 
+    /// The table ``prepare(routes:)`` published.
+    final class PreparedCells: Sendable {
+        let cells: [Key: RouteCells]
+        init(cells: [Key: RouteCells]) { self.cells = cells }
+    }
+
     private let registry: MetricsRegistry
+    private let prepared = AtomicLazyReference<PreparedCells>()
     private let cells = Mutex<[Key: RouteCells]>([:])
     /// Requests that passed ``InFlightMiddleware``'s `before` and have not been recorded yet.
     public let inFlight: GaugeCell
@@ -43,15 +51,18 @@ public final class HTTPREDMetrics: HTTPMetricsRecorder {
     /// than the rest and every route shows on `/metrics` at 0.
     public func prepare(routes: [(method: HTTPRequest.Method, template: String)]) {
         for route in routes { _ = cells(route: route.template, method: route.method.rawValue) }
+        _ = prepared.storeIfNil(PreparedCells(cells: cells.withLock { $0 }))
     }
 
     public func record(_ request: Request, context: RequestContext, status: HTTPResponse.Status, duration: Duration) {
-        let route = cells(route: context.route ?? "unmatched", method: request.method.rawValue)
+        let template = context.route ?? "unmatched"
+        let method = request.method.rawValue
+        let route = prepared.load()?.cells[Key(route: template, method: method)] ?? cells(route: template, method: method)
         let statusClass = min(max(status.code / 100, 1), 5) - 1
         route.byClass[statusClass].increment()
         let (seconds, attoseconds) = duration.components
         route.duration.observe(Double(seconds) + Double(attoseconds) * 1e-18)
-        if context[InFlightKey.self] == true { inFlight.add(-1) }
+        if context.countedInFlight { inFlight.add(-1) }
     }
 
     private func cells(route: String, method: String) -> RouteCells {
@@ -74,8 +85,6 @@ public final class HTTPREDMetrics: HTTPMetricsRecorder {
     }
 }
 
-enum InFlightKey: RequestContextKey { typealias Value = Bool }
-
 /// Counts a request as in flight from its `before` hook until ``HTTPREDMetrics`` records it.
 /// Install it after `useStandardMiddleware(…, metrics: red)`; a request whose `before` never ran
 /// (answered earlier in the chain) is not counted and not subtracted.
@@ -87,7 +96,7 @@ public struct InFlightMiddleware: Middleware {
     }
 
     public func before(_ request: Request, context: inout RequestContext) throws -> Response? {
-        context[InFlightKey.self] = true
+        context.countedInFlight = true
         metrics.inFlight.add(1)
         return nil
     }
