@@ -445,19 +445,19 @@ final class EventLoop {
             // one that suspends resumes on a worker. Other methods go to a worker: decoding and
             // checking a request body is work no read bounds, and the loop's other connections
             // would wait for it.
+            let task: Task<Void, Never>
             if let jobs, storage.methodIndex == .get || storage.methodIndex == .head, !placement.handOff(busy: roundEvents > 1) {
                 jobs.expect(id, sequence)
-                let task = Task.immediate(executorPreference: jobs.pool, operation: operation)
+                task = Task.immediate(executorPreference: jobs.pool, operation: operation)
                 if let finished = jobs.takeDelivered() {
                     complete(connection, sequence, finished.response, finished.requestID, meta)
-                } else {
-                    handle.attach(task)
-                    connection.slots[connection.slotIndex(sequence)] = .pending(meta, handle)
+                    return
                 }
             } else {
-                handle.attach(core.spawn(operation))
-                connection.slots[connection.slotIndex(sequence)] = .pending(meta, handle)
+                task = core.spawn(operation)
             }
+            handle.attach(task)
+            connection.slots[connection.slotIndex(sequence)] = .pending(meta, handle)
         }
     }
 

@@ -12,8 +12,9 @@ import Synchronization
 /// The cells of every registered (route, method) pair are created by ``prepare(routes:)`` and
 /// published once as a read-only table, found with one dictionary lookup and no lock (the event
 /// loop and the workers record at once); a pair met later is created on its first request and
-/// found under a lock. Recording is atomic adds and a short histogram lock, with no allocation. Route templates, not raw paths, are labels, so cardinality stays bounded by
-/// the route table (plus `unmatched`).
+/// found under a lock. Recording is atomic adds and a short histogram lock, with no allocation.
+/// Route templates, not raw paths, are labels, so cardinality stays bounded by the route table
+/// (plus `unmatched`).
 public final class HTTPREDMetrics: HTTPMetricsRecorder {
     struct Key: Hashable {
         var route: String
