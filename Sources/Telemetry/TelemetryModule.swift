@@ -56,15 +56,15 @@ public final class TelemetryModule: Sendable {
         let endpoint = try Self.endpoint(environment, "ATLAS_OTLP_ENDPOINT")
         let aiEndpoint = try Self.endpoint(environment, "ATLAS_AI_OTLP_ENDPOINT")
         if endpoint != nil || aiEndpoint != nil {
-            let queue = SpanQueue(capacity: queueCapacity)
-            let aiQueue = aiEndpoint.map { _ in SpanQueue(capacity: queueCapacity) }
+            let queue = SpanQueue(capacity: queueCapacity, encoding: encoding)
+            let aiQueue = aiEndpoint.map { _ in SpanQueue(capacity: queueCapacity, encoding: encoding) }
             tracer = AtlasTracer(queue: queue, aiQueue: aiQueue, keepsOtherSpans: endpoint != nil,
                                  sampleRatio: try environment.double("ATLAS_OTLP_SAMPLE_RATIO", default: 1, in: 0...1))
             // Without a general endpoint, only AI spans leave the process; the rest still carry
             // trace context (the access log's trace_id, outgoing traceparent) and are dropped.
-            traceExporter = endpoint.map { OTLPTraceExporter(endpoint: $0, encoding: encoding, queue: queue, logger: logger) }
+            traceExporter = endpoint.map { OTLPTraceExporter(endpoint: $0, queue: queue, logger: logger) }
             if let aiEndpoint, let aiQueue {
-                aiTraceExporter = OTLPTraceExporter(endpoint: aiEndpoint, encoding: encoding, queue: aiQueue, logger: logger)
+                aiTraceExporter = OTLPTraceExporter(endpoint: aiEndpoint, queue: aiQueue, logger: logger)
             } else {
                 aiTraceExporter = nil
             }

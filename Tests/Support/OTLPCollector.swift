@@ -86,10 +86,13 @@ public final class Collector: Sendable {
     public func stop() { server.shutdownGracefully() }
 
     public func decoded() throws -> [DecodedSpan] {
-        try bodies.flatMap { body in
-            try JSONDecoder().decode([DecodedSpan].self, from: Data(try runPython(otlpTraceDecodeScript, input: Data(body)).utf8))
-        }
+        try bodies.flatMap(decodeOTLPTraces)
     }
+}
+
+/// The spans of one protobuf `ExportTraceServiceRequest`, decoded by opentelemetry-proto.
+public func decodeOTLPTraces(_ body: [UInt8]) throws -> [DecodedSpan] {
+    try JSONDecoder().decode([DecodedSpan].self, from: Data(try runPython(otlpTraceDecodeScript, input: Data(body)).utf8))
 }
 
 /// Runs `python3 -c script` with `input` on stdin and returns stdout; throws with stderr on failure.

@@ -175,8 +175,16 @@ import W3CTraceContext
         #expect(spanID.count == 16 && spanID != "00f067aa0ba902b7")
     }
 
-    @Test func spanQueueKeepsArrivalOrderAcrossPartialTakes_AndDropsWhenFull() {
-        let queue = SpanQueue(capacity: 8)
+    /// The spans of a batch taken from a queue, decoded as the collector would.
+    func decoded(_ batch: SpanBatch?) throws -> [DecodedSpan] {
+        guard let batch else { return [] }
+        return try decodeOTLPTraces(OTLPTraceEncoder.protobuf(batch, resource: []))
+    }
+
+    @Test func spanQueueSealsBatchesInArrivalOrder_AndDropsWhenFull() throws {
+        let queue = SpanQueue(capacity: 8, batchSize: 3)
+        let sealed = Atomic<Int>(0)
+        queue.notify { sealed.add(1, ordering: .relaxed) }
         let tracer = AtlasTracer(queue: queue)
         func record(_ names: [String]) {
             for name in names {
@@ -186,13 +194,30 @@ import W3CTraceContext
         }
         record((0..<10).map { "s\($0)" })
         #expect(queue.count == 8 && queue.dropped == 2 && queue.enqueued == 8)
-        #expect(queue.take(3).map(\.name) == ["s0", "s1", "s2"])
-        #expect(queue.take(2).map(\.name) == ["s3", "s4"])
-        record(["t0", "t1", "t2", "t3", "t4", "t5"])
-        #expect(queue.count == 8 && queue.dropped == 3)
-        #expect(queue.take(4).map(\.name) == ["s5", "s6", "s7", "t0"])
-        #expect(queue.take(100).map(\.name) == ["t1", "t2", "t3", "t4"])
-        #expect(queue.count == 0 && queue.take(5).isEmpty)
+        #expect(sealed.load(ordering: .relaxed) == 2 && queue.hasFullBatch)
+        #expect(try decoded(queue.take()).map(\.name) == ["s0", "s1", "s2"])
+        #expect(try decoded(queue.take()).map(\.name) == ["s3", "s4", "s5"])
+        #expect(!queue.hasFullBatch && queue.count == 2)
+        record((0..<8).map { "t\($0)" })
+        #expect(queue.count == 8 && queue.dropped == 4)
+        #expect(try decoded(queue.take()).map(\.name) == ["s6", "s7", "t0"])
+        #expect(try decoded(queue.take()).map(\.name) == ["t1", "t2", "t3"])
+        // The batch still filling goes out as it is.
+        #expect(try decoded(queue.take()).map(\.name) == ["t4", "t5"])
+        #expect(queue.count == 0 && queue.take() == nil)
+    }
+
+    @Test func spanQueueSealsABatchEarly_WhenItsBytesReachTheLimit() throws {
+        let queue = SpanQueue(capacity: 100, batchSize: 50, maxBatchBytes: 1024)
+        let tracer = AtlasTracer(queue: queue)
+        for index in 0..<3 {
+            let span = tracer.startSpan("big\(index)", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
+                                        function: #function, file: #fileID, line: #line)
+            span.attributes["payload"] = String(repeating: "x", count: 600)
+            span.end(at: DefaultTracerClock.now)
+        }
+        #expect(try decoded(queue.take()).map(\.name) == ["big0", "big1"])
+        #expect(try decoded(queue.take()).map(\.name) == ["big2"])
     }
 
     @Test func injectsTraceparent_ForOutgoingCalls() throws {
@@ -212,17 +237,17 @@ import W3CTraceContext
         let response = await router.respond(to: try Request(
             method: .get, target: "/tenants/acme/report", headers: [HTTPField.Name("traceparent")!: "00-zzzz-01"]))
         #expect(response.status == .ok)
-        let spans = telemetry.tracer!.queue.take(10)
+        let spans = try decoded(telemetry.tracer!.queue.take())
         #expect(spans.count == 3)
-        #expect(spans.first { $0.kind == .server }?.parentSpanID == nil)
+        #expect(spans.first { $0.kind == 2 }?.parentID == "")
     }
 
     @Test func retriesOn503_ThenDelivers() async throws {
         let collector = Collector(script: [.serviceUnavailable, .tooManyRequests])
         let endpoint = try await collector.start()
         defer { collector.stop() }
-        let queue = SpanQueue(capacity: 16)
-        let exporter = OTLPTraceExporter(endpoint: endpoint, queue: queue, batchSize: 1, interval: .milliseconds(100),
+        let queue = SpanQueue(capacity: 16, batchSize: 1)
+        let exporter = OTLPTraceExporter(endpoint: endpoint, queue: queue, interval: .milliseconds(100),
                                          initialBackoff: .milliseconds(50))
         #expect(exporter.poster.client?.scheme == .http, "a plain-http collector is reached over the kept-alive socket client")
         let tracer = AtlasTracer(queue: queue)
@@ -251,8 +276,8 @@ import W3CTraceContext
         let collector = Collector()
         let endpoint = try await collector.start()
         defer { collector.stop() }
-        let queue = SpanQueue(capacity: 1_000)
-        let exporter = OTLPTraceExporter(endpoint: endpoint, queue: queue, batchSize: 10, interval: .seconds(60))
+        let queue = SpanQueue(capacity: 1_000, batchSize: 10)
+        let exporter = OTLPTraceExporter(endpoint: endpoint, queue: queue, interval: .seconds(60))
         let tracer = AtlasTracer(queue: queue)
         for _ in 0..<600 {
             tracer.startSpan("job", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
@@ -273,8 +298,8 @@ import W3CTraceContext
 
     @Test func deadCollector_NeverBlocksRecording_AndQueueStaysBounded() async throws {
         // Port 9 (discard) on loopback has no listener here: connections are refused.
-        let queue = SpanQueue(capacity: 100)
-        let exporter = OTLPTraceExporter(endpoint: URL(string: "http://127.0.0.1:9")!, queue: queue, batchSize: 10,
+        let queue = SpanQueue(capacity: 100, batchSize: 10)
+        let exporter = OTLPTraceExporter(endpoint: URL(string: "http://127.0.0.1:9")!, queue: queue,
                                          interval: .milliseconds(50), initialBackoff: .milliseconds(10), timeout: 1)
         let tracer = AtlasTracer(queue: queue)
         let running = Task { try await exporter.run() }
@@ -304,10 +329,9 @@ import W3CTraceContext
         let collector = Collector(delay: .seconds(5))
         let endpoint = try await collector.start()
         defer { collector.stop() }
-        let queue = SpanQueue(capacity: 256)
+        let queue = SpanQueue(capacity: 256, batchSize: 8)
         let tracer = AtlasTracer(queue: queue)
-        let exporter = OTLPTraceExporter(endpoint: endpoint, queue: queue, batchSize: 8, interval: .milliseconds(50),
-                                         timeout: 10)
+        let exporter = OTLPTraceExporter(endpoint: endpoint, queue: queue, interval: .milliseconds(50), timeout: 10)
         func router(traced: Bool) -> Router {
             let router = Router()
             if traced { router.use(TracingMiddleware(tracer: tracer)) }

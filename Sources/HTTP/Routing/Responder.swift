@@ -62,17 +62,39 @@ final class Responder: Sendable {
         }
     }
 
-    nonisolated(nonsending) func runAsync(_ handler: AsyncHandler<RequestContext>, _ request: Request, _ context: inout RequestContext) async -> Response {
-        guard let scope = router.scope else { return await runHandler(handler, request, &context) }
-        return await scope.run(context) { await runHandler(handler, request, &context) }
+    /// Calls `start`, which creates an async handler's task, inside the router's scope (if any).
+    @inline(__always)
+    func starting<T>(_ context: RequestContext, _ start: () -> T) -> T {
+        guard let scope = router.scope else { return start() }
+        var started: T?
+        scope.bind(context) { started = start() }
+        return started!
     }
 
-    private nonisolated(nonsending) func runHandler(_ handler: AsyncHandler<RequestContext>, _ request: Request, _ context: inout RequestContext) async -> Response {
+    /// Runs an async handler in the calling task; the event loops start that task inside
+    /// ``starting(_:_:)``, so it carries the scope's values.
+    nonisolated(nonsending) func runAsync(_ handler: AsyncHandler<RequestContext>, _ request: Request, _ context: inout RequestContext) async -> Response {
         do {
             return try await handler(request, &context)
         } catch {
             return failure(error, request, context)
         }
+    }
+
+    /// Runs an async handler in a task of its own started inside the router's scope, for a
+    /// request answered without a socket; cancelling the caller cancels it.
+    private func runScoped(_ handler: @escaping AsyncHandler<RequestContext>, _ request: Request,
+                           _ context: inout RequestContext) async -> Response {
+        let task = starting(context) { [context] in
+            Task {
+                var context = context
+                let response = await self.runAsync(handler, request, &context)
+                return (response, context)
+            }
+        }
+        let (response, updated) = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        context = updated
+        return response
     }
 
     /// Runs the `after` hooks, last registered first.
@@ -117,7 +139,12 @@ final class Responder: Sendable {
         switch begin(request, &context, match) {
         case .respond(let early): response = early
         case .inline(let handler): response = runInline(handler, request, &context)
-        case .async(let handler): response = await runAsync(handler, request, &context)
+        case .async(let handler):
+            if router.scope != nil {
+                response = await runScoped(handler, request, &context)
+            } else {
+                response = await runAsync(handler, request, &context)
+            }
         }
         finish(request, context, &response)
         return response

@@ -431,7 +431,7 @@ final class EventLoop {
             let id = connection.id
             let mailbox = self.mailbox
             let handle = HandlerTask()
-            let operation: @concurrent () async -> Void = { [context] in
+            let operation: @Sendable @concurrent () async -> Void = { [context] in
                 var context = context
                 var response = await responder.runAsync(handler, request, &context)
                 responder.finish(request, context, &response)
@@ -448,13 +448,13 @@ final class EventLoop {
             let task: Task<Void, Never>
             if let jobs, storage.methodIndex == .get || storage.methodIndex == .head, !placement.handOff(busy: roundEvents > 1) {
                 jobs.expect(id, sequence)
-                task = Task.immediate(executorPreference: jobs.pool, operation: operation)
+                task = responder.starting(context) { Task.immediate(executorPreference: jobs.pool, operation: operation) }
                 if let finished = jobs.takeDelivered() {
                     complete(connection, sequence, finished.response, finished.requestID, meta)
                     return
                 }
             } else {
-                task = core.spawn(operation)
+                task = responder.starting(context) { core.spawn(operation) }
             }
             handle.attach(task)
             connection.slots[connection.slotIndex(sequence)] = .pending(meta, handle)

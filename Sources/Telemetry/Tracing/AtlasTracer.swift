@@ -142,27 +142,25 @@ public final class AtlasSpan: Tracing.Span {
     let kind: SpanKind
     let parentSpanID: SpanID?
     let startNanos: UInt64
-    private let queue: SpanQueue?
+    let queue: SpanQueue?
     /// False for a span its trace's sampling decision dropped: it keeps its ids and nothing else.
     let recording: Bool
     /// True for an unsampled child that carries its parent's context unchanged.
     private let sharesParentContext: Bool
 
-    private struct State {
+    struct State {
         var name: String
         /// Joined to `name` with a space when the span is exported or its name read (the route
         /// of a request span), so the event loop does not build the string.
         var nameSuffix: String?
         var attributes = SpanAttributes()
-        var events: [FinishedSpan.Event] = []
+        var events: [SpanEventRecord] = []
         var status: SpanStatus?
         var ended = false
-        /// The request span's fixed attributes, expanded when exported.
-        var request: RequestSpanFields?
         /// ``context``, built on first use: most request spans are never asked for it.
         var context: InstrumentationContext?
     }
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
     init(name: String, route: String? = nil, kind: SpanKind, parentContext: InstrumentationContext, trace: TraceContext,
          parentSpanID: SpanID?, startNanos: UInt64, queue: SpanQueue?, recording: Bool = true, sharesParentContext: Bool = false) {
@@ -209,14 +207,13 @@ public final class AtlasSpan: Tracing.Span {
 
     /// Ends a request span with its fixed attributes in one step; a 5xx answer marks it an error.
     func endRequest(_ fields: RequestSpanFields, endNanos: UInt64) {
-        guard recording else { return }
-        let finished: FinishedSpan? = state.withLock { state in
-            guard !state.ended else { return nil }
-            state.request = fields
+        guard recording, let queue else { return }
+        state.withLock { state in
+            guard !state.ended else { return }
+            state.ended = true
             if fields.status >= 500, state.status?.code != .ok { state.status = SpanStatus(code: .error) }
-            return finish(&state, endNanos: endNanos)
+            queue.record { out, first in encode(state, request: fields, endNanos: endNanos, into: &out, first: first) }
         }
-        if let finished { queue?.enqueue(finished) }
     }
 
     public func setStatus(_ status: SpanStatus) {
@@ -227,8 +224,8 @@ public final class AtlasSpan: Tracing.Span {
     }
 
     public func addEvent(_ event: SpanEvent) {
-        let converted = FinishedSpan.Event(name: event.name, timeNanos: event.nanosecondsSinceEpoch,
-                                           attributes: OTLPValue.attributes(event.attributes))
+        let converted = SpanEventRecord(name: event.name, timeNanos: event.nanosecondsSinceEpoch,
+                                        attributes: OTLPValue.attributes(event.attributes))
         state.withLock { if !$0.ended, $0.events.count < 128 { $0.events.append(converted) } }
     }
 
@@ -245,21 +242,20 @@ public final class AtlasSpan: Tracing.Span {
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         guard recording else { return }
         let endNanos = instant().nanosecondsSinceEpoch
-        let finished: FinishedSpan? = state.withLock { state in
-            guard !state.ended else { return nil }
-            return finish(&state, endNanos: endNanos)
+        state.withLock { state in
+            guard !state.ended else { return }
+            state.ended = true
+            queue?.record { out, first in encode(state, request: nil, endNanos: endNanos, into: &out, first: first) }
         }
-        if let finished { queue?.enqueue(finished) }
     }
 
-    private func finish(_ state: inout State, endNanos: UInt64) -> FinishedSpan {
-        state.ended = true
-        return FinishedSpan(
-            traceID: traceContext.traceID, spanID: traceContext.spanID, parentSpanID: parentSpanID,
-            traceStateValue: traceContext.state, baseName: state.name, nameSuffix: state.nameSuffix, kind: kind,
-            startNanos: startNanos, endNanos: max(endNanos, startNanos), spanAttributes: state.attributes,
-            request: state.request, events: state.events,
-            statusCode: state.status.map { $0.code == .ok ? 1 : 2 } ?? 0, statusMessage: state.status?.message ?? "")
+    /// Encodes the ended span in its queue's encoding (the span's lock is held).
+    private func encode(_ state: State, request: RequestSpanFields?, endNanos: UInt64, into out: inout ProtoWriter, first: Bool) {
+        let endNanos = max(endNanos, startNanos)
+        switch queue?.encoding {
+        case .json?: OTLPTraceEncoder.appendJSON(self, state, request, endNanos: endNanos, to: &out, first: first)
+        default: OTLPTraceEncoder.appendProtobuf(self, state, request, endNanos: endNanos, to: &out)
+        }
     }
 }
 

@@ -21,6 +21,14 @@ struct ProtoWriter {
     /// The encoded message.
     var bytes: [UInt8] { Array(storage[0..<count]) }
 
+    /// Empties the writer, keeping its buffer.
+    mutating func removeAll() { count = 0 }
+
+    /// Copies another writer's message in.
+    mutating func append(_ other: ProtoWriter) {
+        other.storage.withUnsafeBytes { raw(UnsafeRawBufferPointer(rebasing: $0[0..<other.count])) }
+    }
+
     /// Makes room for at least `extra` more bytes.
     private mutating func ensure(_ extra: Int) {
         let needed = count + extra
@@ -240,76 +248,102 @@ enum OTLPTraceEncoder {
         }
     }
 
-    static func protobuf(_ spans: [FinishedSpan], resource: [(key: String, value: OTLPValue)]) -> [UInt8] {
-        var request = ProtoWriter(capacity: 256 + spans.count * 320)
+    /// An `ExportTraceServiceRequest` carrying `batch` (already encoded `ScopeSpans.spans`).
+    static func protobuf(_ batch: SpanBatch, resource: [(key: String, value: OTLPValue)]) -> [UInt8] {
+        var request = ProtoWriter(capacity: 256 + batch.encoded.count)
         request.message(1, reserve: 4) { resourceSpans in              // ResourceSpans
             resourceSpans.message(1) { res in                           // Resource
                 for attribute in resource { res.message(1) { keyValue(&$0, attribute) } }
             }
             resourceSpans.message(2, reserve: 4) { scopeSpans in        // ScopeSpans
                 scopeSpans.message(1) { $0.string(1, scopeName) }       // InstrumentationScope
-                for span in spans {
-                    scopeSpans.message(2, reserve: 2) { encode(&$0, span) }
-                }
+                scopeSpans.append(batch.encoded)
             }
         }
         return request.bytes
     }
 
-    private static func encode(_ out: inout ProtoWriter, _ span: FinishedSpan) {
-        out.id(1, span.traceID.bytes)
-        out.id(2, span.spanID.bytes)
-        if !span.traceStateValue.isEmpty { out.string(3, span.traceState) }
-        if let parent = span.parentSpanID { out.id(4, parent.bytes) }
-        if let suffix = span.nameSuffix {
-            out.message(5) { name in
-                name.raw(span.baseName)
-                name.byte(UInt8(ascii: " "))
-                name.raw(suffix)
+    /// Appends an ended span as a `ScopeSpans.spans` field. The span's lock is held: everything
+    /// is read in place, nothing copied out first.
+    static func appendProtobuf(_ span: AtlasSpan, _ state: AtlasSpan.State, _ request: RequestSpanFields?,
+                               endNanos: UInt64, to out: inout ProtoWriter) {
+        out.message(2, reserve: 2) { out in
+            let trace = span.traceContext
+            out.id(1, trace.traceID.bytes)
+            out.id(2, trace.spanID.bytes)
+            if !trace.state.isEmpty { out.string(3, traceState(trace)) }
+            if let parent = span.parentSpanID { out.id(4, parent.bytes) }
+            if let suffix = state.nameSuffix {
+                out.message(5) { name in
+                    name.raw(state.name)
+                    name.byte(UInt8(ascii: " "))
+                    name.raw(suffix)
+                }
+            } else {
+                out.string(5, state.name, always: true)
             }
-        } else {
-            out.string(5, span.baseName, always: true)
-        }
-        out.uint(6, UInt64(kind(span.kind)))
-        out.fixed64(7, span.startNanos)
-        out.fixed64(8, span.endNanos)
-        if let request = span.request, span.spanAttributes.isEmpty {
-            // The common request span: its fixed attributes written straight from their fields.
-            out.stringAttribute(9, "http.request.method", request.method)
-            out.stringAttribute(9, "url.path", request.path)
-            out.intAttribute(9, "http.response.status_code", Int64(request.status))
-            if let route = request.route { out.stringAttribute(9, "http.route", route) }
-            if let tenant = request.tenant { out.stringAttribute(9, "atlas.tenant", tenant) }
-            if let requestID = request.requestID { out.stringAttribute(9, "atlas.request_id", requestID) }
-        } else if span.request == nil {
-            // Attributes set through the tracing API (storage and model spans), written as they
-            // are iterated: strings and integers directly, the rest through `OTLPValue`.
-            var written = 0
-            span.spanAttributes.forEach { key, attribute in
-                guard written < 128 else { return }
-                written += 1
-                switch attribute {
-                case .string(let text): out.stringAttribute(9, key, text)
-                case .int64(let number): out.intAttribute(9, key, number)
-                case .int32(let number): out.intAttribute(9, key, Int64(number))
-                default: out.message(9) { keyValue(&$0, (key, OTLPValue(attribute))) }
+            out.uint(6, UInt64(kind(span.kind)))
+            out.fixed64(7, span.startNanos)
+            out.fixed64(8, endNanos)
+            if let request, state.attributes.isEmpty {
+                // The common request span: its fixed attributes written straight from their fields.
+                out.stringAttribute(9, "http.request.method", request.method)
+                out.stringAttribute(9, "url.path", request.path)
+                out.intAttribute(9, "http.response.status_code", Int64(request.status))
+                if let route = request.route { out.stringAttribute(9, "http.route", route) }
+                if let tenant = request.tenant { out.stringAttribute(9, "atlas.tenant", tenant) }
+                if let requestID = request.requestID { out.stringAttribute(9, "atlas.request_id", requestID) }
+            } else if request == nil {
+                // Attributes set through the tracing API (storage and model spans), written as they
+                // are iterated: strings and integers directly, the rest through `OTLPValue`.
+                var written = 0
+                state.attributes.forEach { key, attribute in
+                    guard written < 128 else { return }
+                    written += 1
+                    switch attribute {
+                    case .string(let text): out.stringAttribute(9, key, text)
+                    case .int64(let number): out.intAttribute(9, key, number)
+                    case .int32(let number): out.intAttribute(9, key, Int64(number))
+                    default: out.message(9) { keyValue(&$0, (key, OTLPValue(attribute))) }
+                    }
+                }
+            } else {
+                for attribute in attributes(state, request) { out.message(9) { keyValue(&$0, attribute) } }
+            }
+            for event in state.events {
+                out.message(11) { eventOut in
+                    eventOut.fixed64(1, event.timeNanos)
+                    eventOut.string(2, event.name)
+                    for attribute in event.attributes { eventOut.message(3) { keyValue(&$0, attribute) } }
                 }
             }
-        } else {
-            for attribute in span.attributes { out.message(9) { keyValue(&$0, attribute) } }
-        }
-        for event in span.events {
-            out.message(11) { eventOut in
-                eventOut.fixed64(1, event.timeNanos)
-                eventOut.string(2, event.name)
-                for attribute in event.attributes { eventOut.message(3) { keyValue(&$0, attribute) } }
+            out.message(15) { status in
+                status.string(2, state.status?.message ?? "")
+                status.uint(3, UInt64(statusCode(state.status)))
             }
+            out.fixed32(16, 1)  // W3C trace flags: sampled
         }
-        out.message(15) { status in
-            status.string(2, span.statusMessage)
-            status.uint(3, UInt64(span.statusCode))
-        }
-        out.fixed32(16, 1)  // W3C trace flags: sampled
+    }
+
+    /// OTLP `Status.StatusCode`: 0 unset, 1 ok, 2 error.
+    static func statusCode(_ status: SpanStatus?) -> Int {
+        status.map { $0.code == .ok ? 1 : 2 } ?? 0
+    }
+
+    /// The W3C `tracestate` header value, empty when there is none.
+    static func traceState(_ trace: TraceContext) -> String {
+        trace.traceStateHeaderValue ?? ""
+    }
+
+    /// The span's attributes sorted by key, with a request span's fixed attributes taking
+    /// precedence over any set through the tracing API under the same key.
+    static func attributes(_ state: AtlasSpan.State, _ request: RequestSpanFields?) -> [(key: String, value: OTLPValue)] {
+        let recorded = OTLPValue.attributes(state.attributes)
+        guard let request else { return recorded }
+        let fixed = request.attributes
+        if recorded.isEmpty { return fixed }
+        let overridden = Set(fixed.map(\.key))
+        return (recorded.filter { !overridden.contains($0.key) } + fixed).sorted { $0.key < $1.key }
     }
 
     static func keyValue(_ out: inout ProtoWriter, _ attribute: (key: String, value: OTLPValue)) {
@@ -330,41 +364,51 @@ enum OTLPTraceEncoder {
         }
     }
 
-    static func json(_ spans: [FinishedSpan], resource: [(key: String, value: OTLPValue)]) -> [UInt8] {
-        var out = "{\"resourceSpans\":[{\"resource\":{\"attributes\":"
-        jsonAttributes(&out, resource)
-        out += "},\"scopeSpans\":[{\"scope\":{\"name\":\"\(scopeName)\"},\"spans\":["
-        for (index, span) in spans.enumerated() {
-            if index > 0 { out += "," }
-            out += "{\"traceId\":\"\(span.traceID)\",\"spanId\":\"\(span.spanID)\""
-            if let parent = span.parentSpanID { out += ",\"parentSpanId\":\"\(parent)\"" }
-            if !span.traceState.isEmpty {
-                out += ",\"traceState\":"
-                JSONText.appendString(span.traceState, to: &out)
-            }
-            out += ",\"name\":"
-            JSONText.appendString(span.name, to: &out)
-            out += ",\"kind\":\(kind(span.kind)),\"startTimeUnixNano\":\"\(span.startNanos)\""
-            out += ",\"endTimeUnixNano\":\"\(span.endNanos)\",\"attributes\":"
-            jsonAttributes(&out, span.attributes)
-            out += ",\"events\":["
-            for (eventIndex, event) in span.events.enumerated() {
-                if eventIndex > 0 { out += "," }
-                out += "{\"timeUnixNano\":\"\(event.timeNanos)\",\"name\":"
-                JSONText.appendString(event.name, to: &out)
-                out += ",\"attributes\":"
-                jsonAttributes(&out, event.attributes)
-                out += "}"
-            }
-            out += "],\"status\":{\"code\":\(span.statusCode)"
-            if !span.statusMessage.isEmpty {
-                out += ",\"message\":"
-                JSONText.appendString(span.statusMessage, to: &out)
-            }
-            out += "}}"
+    /// An OTLP/JSON `ExportTraceServiceRequest` carrying `batch` (comma-separated span objects).
+    static func json(_ batch: SpanBatch, resource: [(key: String, value: OTLPValue)]) -> [UInt8] {
+        var head = "{\"resourceSpans\":[{\"resource\":{\"attributes\":"
+        jsonAttributes(&head, resource)
+        head += "},\"scopeSpans\":[{\"scope\":{\"name\":\"\(scopeName)\"},\"spans\":["
+        var out = ProtoWriter(capacity: head.utf8.count + batch.encoded.count + 16)
+        out.raw(head)
+        out.append(batch.encoded)
+        out.raw("]}]}]}")
+        return out.bytes
+    }
+
+    /// Appends an ended span as an OTLP/JSON `Span` object, after a comma unless it is `first`.
+    static func appendJSON(_ span: AtlasSpan, _ state: AtlasSpan.State, _ request: RequestSpanFields?,
+                           endNanos: UInt64, to writer: inout ProtoWriter, first: Bool) {
+        let trace = span.traceContext
+        var out = first ? "" : ","
+        out += "{\"traceId\":\"\(trace.traceID)\",\"spanId\":\"\(trace.spanID)\""
+        if let parent = span.parentSpanID { out += ",\"parentSpanId\":\"\(parent)\"" }
+        let traceState = traceState(trace)
+        if !traceState.isEmpty {
+            out += ",\"traceState\":"
+            JSONText.appendString(traceState, to: &out)
         }
-        out += "]}]}]}"
-        return Array(out.utf8)
+        out += ",\"name\":"
+        JSONText.appendString(state.nameSuffix.map { "\(state.name) \($0)" } ?? state.name, to: &out)
+        out += ",\"kind\":\(kind(span.kind)),\"startTimeUnixNano\":\"\(span.startNanos)\""
+        out += ",\"endTimeUnixNano\":\"\(endNanos)\",\"attributes\":"
+        jsonAttributes(&out, attributes(state, request))
+        out += ",\"events\":["
+        for (eventIndex, event) in state.events.enumerated() {
+            if eventIndex > 0 { out += "," }
+            out += "{\"timeUnixNano\":\"\(event.timeNanos)\",\"name\":"
+            JSONText.appendString(event.name, to: &out)
+            out += ",\"attributes\":"
+            jsonAttributes(&out, event.attributes)
+            out += "}"
+        }
+        out += "],\"status\":{\"code\":\(statusCode(state.status))"
+        if let message = state.status?.message, !message.isEmpty {
+            out += ",\"message\":"
+            JSONText.appendString(message, to: &out)
+        }
+        out += "}}"
+        writer.raw(out)
     }
 
     private static func jsonAttributes(_ out: inout String, _ attributes: [(key: String, value: OTLPValue)]) {

@@ -16,14 +16,14 @@ public enum OTLPProtocol: String, Sendable, CaseIterable {
 
 /// The batch span processor and OTLP/HTTP exporter, run as a service: it sends what
 /// ``SpanQueue`` holds to `<endpoint>/v1/traces` when a batch is full or `interval` has passed
-/// since the last export, retries with exponential backoff on 429, 502, 503, 504 and transport
+/// since the last export (batch size and encoding are the queue's, which encodes each span as
+/// it ends), retries with exponential backoff on 429, 502, 503, 504 and transport
 /// errors, and exports what is left on graceful shutdown. Export never runs on a request's
 /// thread; recording only appends to the queue.
 public final class OTLPTraceExporter: Service, Sendable {
     public let url: URL
-    public let encoding: OTLPProtocol
     public let queue: SpanQueue
-    let batchSize: Int
+    public var encoding: OTLPProtocol { queue.encoding }
     let interval: Duration
     let maxAttempts: Int
     let initialBackoff: Duration
@@ -38,16 +38,14 @@ public final class OTLPTraceExporter: Service, Sendable {
     /// - Parameters:
     ///   - endpoint: the collector's base URL (`ATLAS_OTLP_ENDPOINT`); `/v1/traces` is appended.
     ///   - timeout: per attempt; a hanging collector costs at most this, on this service's task.
-    public init(endpoint: URL, encoding: OTLPProtocol = .protobuf, queue: SpanQueue,
-                serviceName: String = "atlas", batchSize: Int = 512, interval: Duration = .seconds(5),
+    public init(endpoint: URL, queue: SpanQueue,
+                serviceName: String = "atlas", interval: Duration = .seconds(5),
                 maxAttempts: Int = 4, initialBackoff: Duration = .milliseconds(500),
                 timeout: TimeInterval = 10, logger: Logger = Logger(label: "atlas.telemetry")) {
         var base = endpoint.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.url = URL(string: base + "/v1/traces") ?? endpoint
-        self.encoding = encoding
         self.queue = queue
-        self.batchSize = max(1, batchSize)
         self.interval = interval
         self.maxAttempts = max(1, maxAttempts)
         self.initialBackoff = initialBackoff
@@ -61,27 +59,62 @@ public final class OTLPTraceExporter: Service, Sendable {
     public var exported: Int { counters.withLock { $0.exported } }
     public var failedBatches: Int { counters.withLock { $0.failedBatches } }
 
+    /// Runs the batch processor on a thread of its own until graceful shutdown or cancellation,
+    /// then exports what is left (``flush(budget:)``).
+    ///
+    /// The thread sleeps until the queue rings it with a full batch, or until `interval` has
+    /// passed with spans waiting, and posts synchronously. Full batches go out back to back.
+    /// A pool task that polled the queue every few milliseconds, and a dispatch queue per post,
+    /// cost the traced server a third of a core in wake-ups and context switches.
     public func run() async throws {
-        var lastExport = ContinuousClock.now
-        var lastFullBatch = ContinuousClock.now - .seconds(60)
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            let waiting = queue.count
-            if waiting >= batchSize || (waiting > 0 && ContinuousClock.now - lastExport >= interval) {
-                if waiting >= batchSize { lastFullBatch = ContinuousClock.now }
-                await exportBatch(retry: true)
-                lastExport = ContinuousClock.now
-                // Full batches go out back to back: sleeping between them capped export at ten
-                // batches a second, and a busy server dropped spans a healthy collector would take.
-                continue
-            }
-            // While spans arrive faster than a batch per second, look again in 2 ms: the queue
-            // holds a few batches, which a server tracing 100,000 requests a second fills in
-            // 20 ms, so a 100 ms nap dropped most of its spans.
-            let busy = ContinuousClock.now - lastFullBatch < .seconds(1)
-            try? await Task.sleep(for: busy ? .milliseconds(2) : .milliseconds(100))
+        let thread: BackgroundThread
+        do {
+            thread = try BackgroundThread(name: "atlas-otlp") { [self] thread in exportLoop(thread) }
+        } catch {
+            logger.error("otlp exporter thread failed to start", metadata: ["error": "\(error)", "url": "\(url)"])
+            try? await gracefulShutdown()
+            await Task.detached { await self.flush() }.value
+            return
         }
+        queue.notify { thread.ring() }
+        try? await gracefulShutdown()
+        queue.notify(nil)
+        await thread.stop()
         // A cancelled task would cancel the final requests too, so flush from a fresh one.
         await Task.detached { await self.flush() }.value
+    }
+
+    private func exportLoop(_ thread: BackgroundThread) {
+        var lastExport = ContinuousClock.now
+        while !thread.isStopping {
+            let waiting = queue.count
+            let since = ContinuousClock.now - lastExport
+            if queue.hasFullBatch || (waiting > 0 && since >= interval) {
+                exportBatch { pause in
+                    Self.pause(pause, on: thread)
+                }
+                lastExport = ContinuousClock.now
+                continue
+            }
+            thread.sleep(milliseconds: Self.milliseconds(waiting > 0 ? interval - since : interval))
+        }
+    }
+
+    /// Sleeps `pause` on `thread` (waking early for spans does not cut it short); false when the
+    /// thread is asked to stop.
+    private static func pause(_ pause: Duration, on thread: BackgroundThread) -> Bool {
+        let until = ContinuousClock.now + pause
+        while !thread.isStopping {
+            let left = until - ContinuousClock.now
+            if left <= .zero { return true }
+            thread.sleep(milliseconds: milliseconds(left))
+        }
+        return false
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return max(1, Int(clamping: seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
     }
 
     /// Exports what is queued now and waits for batches already in flight, retrying transient
@@ -89,45 +122,60 @@ public final class OTLPTraceExporter: Service, Sendable {
     /// at most `budget` plus one request timeout).
     public func flush(budget: Duration = .seconds(5)) async {
         let deadline = ContinuousClock.now + budget
-        while ContinuousClock.now < deadline {
-            if queue.count > 0 {
-                await exportBatch(retry: true, deadline: deadline)
-            } else if inFlight.load(ordering: .acquiring) > 0 {
-                try? await Task.sleep(for: .milliseconds(10))
-            } else {
-                return
+        await poster.perform { [self] in
+            while ContinuousClock.now < deadline {
+                if queue.count > 0 {
+                    exportBatch { pause in
+                        guard ContinuousClock.now + pause <= deadline else { return false }
+                        Self.sleep(pause)
+                        return true
+                    }
+                } else if inFlight.load(ordering: .acquiring) > 0 {
+                    Self.sleep(.milliseconds(10))
+                } else {
+                    return
+                }
             }
         }
     }
 
-    private func exportBatch(retry: Bool, deadline: ContinuousClock.Instant? = nil) async {
+    private static func sleep(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
+    }
+
+    /// Takes a batch, encodes it and posts it, blocking, with up to `maxAttempts` tries.
+    /// `pause` waits out a backoff and says whether to try again.
+    private func exportBatch(pause: (Duration) -> Bool) {
         inFlight.wrappingAdd(1, ordering: .acquiringAndReleasing)
         defer { inFlight.wrappingSubtract(1, ordering: .acquiringAndReleasing) }
-        let spans = queue.take(batchSize)
-        guard !spans.isEmpty else { return }
+        guard let batch = queue.take() else { return }
+        let spans = batch.count
         let body = encoding == .protobuf
-            ? OTLPTraceEncoder.protobuf(spans, resource: resource)
-            : OTLPTraceEncoder.json(spans, resource: resource)
+            ? OTLPTraceEncoder.protobuf(batch, resource: resource)
+            : OTLPTraceEncoder.json(batch, resource: resource)
+        queue.recycle(batch)
         var backoff = initialBackoff
-        for attempt in 1...(retry ? maxAttempts : 1) {
-            let outcome = await poster.send(body, encoding: encoding)
-            switch outcome {
+        for attempt in 1...maxAttempts {
+            switch poster.sendNow(body, encoding: encoding) {
             case .success:
-                counters.withLock { $0.exported += spans.count }
+                counters.withLock { $0.exported += spans }
                 return
             case .rejected(let status):
-                logger.warning("otlp export rejected", metadata: ["status": "\(status)", "spans": "\(spans.count)"])
+                logger.warning("otlp export rejected", metadata: ["status": "\(status)", "spans": "\(spans)"])
                 counters.withLock { $0.failedBatches += 1 }
                 return
             case .retryable(let retryAfter):
-                let pause = min(max(retryAfter ?? backoff, backoff), .seconds(30))
-                guard attempt < (retry ? maxAttempts : 1), !Task.isCancelled else { break }
-                if let deadline, ContinuousClock.now + pause > deadline { break }
-                try? await Task.sleep(for: pause)
+                let wait = min(max(retryAfter ?? backoff, backoff), .seconds(30))
+                guard attempt < maxAttempts, pause(wait) else { break }
                 backoff *= 2
+                continue
             }
+            break
         }
-        logger.debug("otlp export gave up", metadata: ["spans": "\(spans.count)", "url": "\(url)"])
+        logger.debug("otlp export gave up", metadata: ["spans": "\(spans)", "url": "\(url)"])
         counters.withLock { $0.failedBatches += 1 }
     }
 }
@@ -161,22 +209,28 @@ struct OTLPPoster: Sendable {
         queue = DispatchQueue(label: "atlas.otlp.\(url.path)")
     }
 
+    /// Posts `body` on this poster's own queue, so that the awaiting task's thread is not held.
     func send(_ body: [UInt8], encoding: OTLPProtocol) async -> Outcome {
+        await perform { sendNow(body, encoding: encoding) }
+    }
+
+    /// Runs blocking export work on this poster's serial queue and waits for it.
+    func perform<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
+            queue.async { continuation.resume(returning: work()) }
+        }
+    }
+
+    /// Posts `body` and waits for the answer, on the calling thread.
+    func sendNow(_ body: [UInt8], encoding: OTLPProtocol) -> Outcome {
         let contentType = encoding == .protobuf ? "application/x-protobuf" : "application/json"
         guard let client else { return .retryable(retryAfter: nil) }
-        let timeout = Duration.milliseconds(Int64(timeout * 1000))
-        let target = self.target
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-            queue.async {
-                do {
-                    let response = try client.send("POST", target, headers: [("Content-Type", contentType)],
-                                                   body: body, timeout: timeout)
-                    continuation.resume(returning: Self.outcome(status: response.status,
-                                                                retryAfter: response.header("retry-after")))
-                } catch {
-                    continuation.resume(returning: .retryable(retryAfter: nil))
-                }
-            }
+        do {
+            let response = try client.send("POST", target, headers: [("Content-Type", contentType)],
+                                           body: body, timeout: .milliseconds(Int64(timeout * 1000)))
+            return Self.outcome(status: response.status, retryAfter: response.header("retry-after"))
+        } catch {
+            return .retryable(retryAfter: nil)
         }
     }
 

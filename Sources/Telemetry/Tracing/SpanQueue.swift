@@ -40,131 +40,129 @@ public enum OTLPValue: Sendable, Equatable {
     }
 }
 
-/// A span that has ended, ready for export. What the exporter needs is computed from the
-/// recorded fields on the exporter's thread (``name``, ``attributes``, ``traceState``), not when
-/// the span ends. A class, so the queue and the exporter pass one reference around instead of
-/// copying (and retaining) a dozen fields at each step.
-public final class FinishedSpan: Sendable {
-    public struct Event: Sendable {
-        public var name: String
-        public var timeNanos: UInt64
-        public var attributes: [(key: String, value: OTLPValue)]
-    }
-
-    public let traceID: TraceID
-    public let spanID: SpanID
-    public let parentSpanID: SpanID?
-    let traceStateValue: TraceState
-    let baseName: String
-    let nameSuffix: String?
-    public let kind: SpanKind
-    public let startNanos: UInt64
-    public let endNanos: UInt64
-    let spanAttributes: SpanAttributes
-    let request: RequestSpanFields?
-    public let events: [Event]
-    /// OTLP `Status.StatusCode`: 0 unset, 1 ok, 2 error.
-    public let statusCode: Int
-    public let statusMessage: String
-
-    init(traceID: TraceID, spanID: SpanID, parentSpanID: SpanID?, traceStateValue: TraceState, baseName: String,
-         nameSuffix: String?, kind: SpanKind, startNanos: UInt64, endNanos: UInt64, spanAttributes: SpanAttributes,
-         request: RequestSpanFields?, events: [Event], statusCode: Int, statusMessage: String) {
-        self.traceID = traceID
-        self.spanID = spanID
-        self.parentSpanID = parentSpanID
-        self.traceStateValue = traceStateValue
-        self.baseName = baseName
-        self.nameSuffix = nameSuffix
-        self.kind = kind
-        self.startNanos = startNanos
-        self.endNanos = endNanos
-        self.spanAttributes = spanAttributes
-        self.request = request
-        self.events = events
-        self.statusCode = statusCode
-        self.statusMessage = statusMessage
-    }
-
-    public var name: String { nameSuffix.map { "\(baseName) \($0)" } ?? baseName }
-
-    /// The W3C `tracestate` header value, empty when there is none.
-    public var traceState: String {
-        TraceContext(traceID: traceID, spanID: spanID, flags: [], state: traceStateValue).traceStateHeaderValue ?? ""
-    }
-
-    /// The attributes set through the tracing API, sorted by key, with the request span's fixed
-    /// attributes taking precedence over any of the same key.
-    public var attributes: [(key: String, value: OTLPValue)] {
-        let recorded = OTLPValue.attributes(spanAttributes)
-        guard let request else { return recorded }
-        let fixed = request.attributes
-        if recorded.isEmpty { return fixed }
-        let overridden = Set(fixed.map(\.key))
-        return (recorded.filter { !overridden.contains($0.key) } + fixed).sorted { $0.key < $1.key }
-    }
+/// One event of a span, kept until the span is encoded.
+struct SpanEventRecord: Sendable {
+    var name: String
+    var timeNanos: UInt64
+    var attributes: [(key: String, value: OTLPValue)]
 }
 
-/// Finished spans waiting for export, at most `capacity` of them: when full a new span is
-/// dropped and counted, so a dead or slow collector costs bounded memory and never blocks the
-/// request that ended the span.
+/// Ended spans waiting for export, each already encoded in the queue's ``encoding`` the moment
+/// it ended, at most `capacity` of them: when full a new span is dropped and counted, so a dead
+/// or slow collector costs bounded memory and never blocks the request that ended the span.
+///
+/// Spans are written into the batch being filled (`batchSize` spans, or fewer once it holds
+/// `maxBatchBytes`); a full batch is sealed and the exporter, rung by ``notify(_:)``, takes it
+/// whole and wraps it in an `ExportTraceServiceRequest`. Nothing is allocated per span and
+/// nothing a request allocated is freed on the exporter's thread: keeping ended spans as objects
+/// until export cost more than the request they described (allocation, reference counting,
+/// and frees from another thread contending for the allocator's arena lock).
 public final class SpanQueue: Sendable {
     public let capacity: Int
-    /// Spans in arrival order from `head` on; the taken prefix is dropped once it is at least
-    /// half the array, so taking a batch costs the batch, not the backlog behind it.
+    /// Spans per export request.
+    public let batchSize: Int
+    /// How spans are encoded, and so the payload the exporter sends.
+    public let encoding: OTLPProtocol
+    /// A batch is sealed early once its encoded spans reach this size.
+    let maxBatchBytes: Int
+
     private struct Storage {
-        var spans: [FinishedSpan] = []
-        var head = 0
-        var count: Int { spans.count - head }
+        /// The batch spans are written into.
+        var filling: ProtoWriter?
+        var fillingCount = 0
+        /// Sealed batches, oldest first.
+        var sealed: [SpanBatch] = []
+        /// Spans in `filling` and `sealed`.
+        var count = 0
+        /// Buffers of exported batches, reused so that a busy server does not map and fault in
+        /// a fresh one per batch.
+        var spare: [ProtoWriter] = []
+        var onReady: (@Sendable () -> Void)?
     }
     private let storage = Mutex(Storage())
     private let droppedCount = Atomic<Int>(0)
     private let enqueuedCount = Atomic<Int>(0)
 
-    public init(capacity: Int = 2048) {
+    public init(capacity: Int = 2048, batchSize: Int = 512, encoding: OTLPProtocol = .protobuf, maxBatchBytes: Int = 2 << 20) {
         self.capacity = max(1, capacity)
+        self.batchSize = max(1, min(batchSize, self.capacity))
+        self.encoding = encoding
+        self.maxBatchBytes = max(1024, maxBatchBytes)
     }
 
-    /// Adds `span`, or drops it when the queue is full.
-    public func enqueue(_ span: FinishedSpan) {
+    /// Encodes an ended span into the batch being filled (`first` tells the encoder it starts
+    /// the batch), or drops it when the queue is full.
+    func record(_ encode: (inout ProtoWriter, _ first: Bool) -> Void) {
+        var ready: (@Sendable () -> Void)?
         let accepted = storage.withLock { storage in
             guard storage.count < capacity else { return false }
-            storage.spans.append(span)
+            let first = storage.fillingCount == 0
+            if storage.filling == nil {
+                storage.filling = storage.spare.popLast() ?? ProtoWriter(capacity: min(batchSize * 320, maxBatchBytes + 4096))
+            }
+            encode(&storage.filling!, first)
+            storage.fillingCount += 1
+            storage.count += 1
+            if storage.fillingCount >= batchSize || storage.filling!.count >= maxBatchBytes {
+                storage.sealed.append(SpanBatch(encoded: storage.filling.take()!, count: storage.fillingCount))
+                storage.fillingCount = 0
+                ready = storage.onReady
+            }
             return true
         }
         if accepted {
             enqueuedCount.wrappingAdd(1, ordering: .relaxed)
+            ready?()
         } else {
             droppedCount.wrappingAdd(1, ordering: .relaxed)
         }
     }
 
-    /// Removes and returns up to `limit` of the oldest spans.
-    func take(_ limit: Int) -> [FinishedSpan] {
+    /// Has `action` called whenever a batch is sealed, so an exporter can sleep until then
+    /// instead of polling; `nil` removes it.
+    func notify(_ action: (@Sendable () -> Void)?) {
+        storage.withLock { $0.onReady = action }
+    }
+
+    /// Removes and returns the oldest batch: a sealed one, else the spans written so far.
+    func take() -> SpanBatch? {
         storage.withLock { storage in
-            if storage.count <= limit {
-                // The usual case: hand over the whole array and start a fresh one.
-                var all: [FinishedSpan] = []
-                swap(&all, &storage.spans)
-                let head = storage.head
-                storage.head = 0
-                storage.spans.reserveCapacity(min(capacity, max(64, all.count)))
-                return head == 0 ? all : Array(all[head...])
+            let batch: SpanBatch
+            if !storage.sealed.isEmpty {
+                batch = storage.sealed.removeFirst()
+            } else if storage.fillingCount > 0, let filling = storage.filling.take() {
+                batch = SpanBatch(encoded: filling, count: storage.fillingCount)
+                storage.fillingCount = 0
+            } else {
+                return nil
             }
-            let batch = Array(storage.spans[storage.head..<(storage.head + limit)])
-            storage.head += limit
-            if storage.head * 2 >= storage.spans.count {
-                storage.spans.removeFirst(storage.head)
-                storage.head = 0
-            }
+            storage.count -= batch.count
             return batch
         }
     }
 
+    /// Hands an exported batch's buffer back for reuse.
+    func recycle(_ batch: consuming SpanBatch) {
+        var encoded = batch.encoded
+        encoded.removeAll()
+        storage.withLock { storage in
+            if storage.spare.count < 2 { storage.spare.append(encoded) }
+        }
+    }
+
+    /// A sealed batch is ready (or the queue is empty).
+    var hasFullBatch: Bool { storage.withLock { !$0.sealed.isEmpty } }
     /// Spans waiting now.
     public var count: Int { storage.withLock { $0.count } }
     /// Spans dropped because the queue was full, since start.
     public var dropped: Int { droppedCount.load(ordering: .relaxed) }
     /// Spans accepted, since start.
     public var enqueued: Int { enqueuedCount.load(ordering: .relaxed) }
+}
+
+/// Encoded spans taken from a ``SpanQueue``: `ScopeSpans.spans` fields for protobuf, or
+/// comma-separated `Span` objects for OTLP/JSON.
+struct SpanBatch: Sendable {
+    var encoded: ProtoWriter
+    var count: Int
 }

@@ -28,8 +28,8 @@ struct RequestHeadersExtractor: Extractor {
 /// the semantic-convention attributes `http.request.method`, `http.route`, `url.path`,
 /// `http.response.status_code` and `atlas.tenant`; 5xx answers mark the span as an error. It sets
 /// ``RequestContext/traceID``, so the access log line carries `trace_id`. As the router's
-/// ``RequestScope`` it makes the server span's context the task's current one while an async
-/// handler runs, so spans started anywhere below it — storage, graph nodes, model calls — are
+/// ``RequestScope`` it makes the server span's context the current one of each async handler's
+/// task, so spans started anywhere below it — storage, graph nodes, model calls — are
 /// its children and outgoing calls carry its `traceparent`.
 public struct TracingMiddleware: Middleware, RequestScope {
     let tracer: AtlasTracer
@@ -52,9 +52,11 @@ public struct TracingMiddleware: Middleware, RequestScope {
         return nil
     }
 
-    public nonisolated(nonsending) func run(_ context: RequestContext, _ body: nonisolated(nonsending) () async -> Response) async -> Response {
-        guard let span = context[RequestSpanKey.self] else { return await body() }
-        return await InstrumentationContext.withValue(span.context) { await body() }
+    /// Binds the server span's context as `InstrumentationContext.current` while the handler's
+    /// task is created; the task inherits it.
+    public func bind(_ context: RequestContext, _ start: () -> Void) {
+        guard let span = context[RequestSpanKey.self] else { return start() }
+        InstrumentationContext.$current.withValue(span.context, operation: start)
     }
 
     public func after(_ request: Request, context: RequestContext, response: inout Response) {
