@@ -43,6 +43,10 @@ public struct RequestContext: Sendable {
     /// value: an extension value would allocate the request's value array on the event loop for
     /// every request, to be freed on the worker that runs the handler.
     public var countedInFlight = false
+    /// The request's server span, kept by the tracing middleware and opaque here. A field rather
+    /// than an extension value: a traced request reads it three or four times, and each read of
+    /// an extension value scans the value array and casts an existential.
+    public var span: (any AnyObject & Sendable)?
     /// The connected peer, or `nil` for a request that did not come from a socket.
     public let remoteAddress: SocketAddress?
     /// Monotonic nanoseconds when the request head was complete.

@@ -212,7 +212,10 @@ public final class AtlasSpan: Tracing.Span {
             guard !state.ended else { return }
             state.ended = true
             if fields.status >= 500, state.status?.code != .ok { state.status = SpanStatus(code: .error) }
-            queue.record { out, first in encode(state, request: fields, endNanos: endNanos, into: &out, first: first) }
+            // Through a pointer: a closure capturing the `inout` state copied the whole of it.
+            withUnsafePointer(to: &state) { state in
+                queue.record { out, first in encode(state, request: fields, endNanos: endNanos, into: &out, first: first) }
+            }
         }
     }
 
@@ -245,16 +248,19 @@ public final class AtlasSpan: Tracing.Span {
         state.withLock { state in
             guard !state.ended else { return }
             state.ended = true
-            queue?.record { out, first in encode(state, request: nil, endNanos: endNanos, into: &out, first: first) }
+            withUnsafePointer(to: &state) { state in
+                queue?.record { out, first in encode(state, request: nil, endNanos: endNanos, into: &out, first: first) }
+            }
         }
     }
 
     /// Encodes the ended span in its queue's encoding (the span's lock is held).
-    private func encode(_ state: State, request: RequestSpanFields?, endNanos: UInt64, into out: inout ProtoWriter, first: Bool) {
+    private func encode(_ state: UnsafePointer<State>, request: RequestSpanFields?, endNanos: UInt64, into out: inout ProtoWriter,
+                        first: Bool) {
         let endNanos = max(endNanos, startNanos)
         switch queue?.encoding {
-        case .json?: OTLPTraceEncoder.appendJSON(self, state, request, endNanos: endNanos, to: &out, first: first)
-        default: OTLPTraceEncoder.appendProtobuf(self, state, request, endNanos: endNanos, to: &out)
+        case .json?: OTLPTraceEncoder.appendJSON(self, state.pointee, request, endNanos: endNanos, to: &out, first: first)
+        default: OTLPTraceEncoder.appendProtobuf(self, state.pointee, request, endNanos: endNanos, to: &out)
         }
     }
 }

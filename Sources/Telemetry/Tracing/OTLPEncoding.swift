@@ -29,6 +29,23 @@ struct ProtoWriter {
         other.storage.withUnsafeBytes { raw(UnsafeRawBufferPointer(rebasing: $0[0..<other.count])) }
     }
 
+    /// The messages of `first`, `second` and `third` one after another, copied once each.
+    static func join(_ first: ProtoWriter, _ second: ProtoWriter, _ third: ProtoWriter?) -> [UInt8] {
+        let total = first.count + second.count + (third?.count ?? 0)
+        return [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
+            var at = 0
+            for part in [first, second, third] {
+                guard let part else { continue }
+                part.storage.withUnsafeBufferPointer { source in
+                    guard part.count > 0 else { return }
+                    (out.baseAddress! + at).initialize(from: source.baseAddress!, count: part.count)
+                }
+                at += part.count
+            }
+            initialized = total
+        }
+    }
+
     /// Makes room for at least `extra` more bytes.
     private mutating func ensure(_ extra: Int) {
         let needed = count + extra
@@ -248,19 +265,25 @@ enum OTLPTraceEncoder {
         }
     }
 
-    /// An `ExportTraceServiceRequest` carrying `batch` (already encoded `ScopeSpans.spans`).
+    /// An `ExportTraceServiceRequest` carrying `batch` (already encoded `ScopeSpans.spans`): the
+    /// few bytes of envelope, then the batch copied once.
     static func protobuf(_ batch: SpanBatch, resource: [(key: String, value: OTLPValue)]) -> [UInt8] {
-        var request = ProtoWriter(capacity: 256 + batch.encoded.count)
-        request.message(1, reserve: 4) { resourceSpans in              // ResourceSpans
-            resourceSpans.message(1) { res in                           // Resource
-                for attribute in resource { res.message(1) { keyValue(&$0, attribute) } }
-            }
-            resourceSpans.message(2, reserve: 4) { scopeSpans in        // ScopeSpans
-                scopeSpans.message(1) { $0.string(1, scopeName) }       // InstrumentationScope
-                scopeSpans.append(batch.encoded)
-            }
+        var resourceField = ProtoWriter(capacity: 128)                   // ResourceSpans.resource
+        resourceField.message(1) { res in
+            for attribute in resource { res.message(1) { keyValue(&$0, attribute) } }
         }
-        return request.bytes
+        var scopeField = ProtoWriter(capacity: 32)                       // ScopeSpans.scope
+        scopeField.message(1) { $0.string(1, scopeName) }
+        let scopeSpans = scopeField.count + batch.encoded.count
+        let resourceSpans = resourceField.count + 1 + ProtoWriter.varintSize(UInt64(scopeSpans)) + scopeSpans
+        var head = ProtoWriter(capacity: 64 + resourceField.count + scopeField.count)
+        head.tag(1, 2)                                                   // ResourceSpans
+        head.varint(UInt64(resourceSpans))
+        head.append(resourceField)
+        head.tag(2, 2)                                                   // ScopeSpans
+        head.varint(UInt64(scopeSpans))
+        head.append(scopeField)
+        return ProtoWriter.join(head, batch.encoded, nil)
     }
 
     /// Appends an ended span as a `ScopeSpans.spans` field. The span's lock is held: everything
@@ -369,11 +392,11 @@ enum OTLPTraceEncoder {
         var head = "{\"resourceSpans\":[{\"resource\":{\"attributes\":"
         jsonAttributes(&head, resource)
         head += "},\"scopeSpans\":[{\"scope\":{\"name\":\"\(scopeName)\"},\"spans\":["
-        var out = ProtoWriter(capacity: head.utf8.count + batch.encoded.count + 16)
-        out.raw(head)
-        out.append(batch.encoded)
-        out.raw("]}]}]}")
-        return out.bytes
+        var start = ProtoWriter(capacity: head.utf8.count)
+        start.raw(head)
+        var end = ProtoWriter(capacity: 16)
+        end.raw("]}]}]}")
+        return ProtoWriter.join(start, batch.encoded, end)
     }
 
     /// Appends an ended span as an OTLP/JSON `Span` object, after a comma unless it is `first`.

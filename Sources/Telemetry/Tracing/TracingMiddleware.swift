@@ -7,16 +7,16 @@ import HTTPTypes
 import Tracing
 import W3CTraceContext
 
-/// The server span of the request in flight, kept in its ``RequestContext``.
-public enum RequestSpanKey: RequestContextKey {
-    public typealias Value = AtlasSpan
-}
-
 extension RequestContext {
+    /// The server span of the request in flight, when tracing is on.
+    public var requestSpan: AtlasSpan? {
+        span as? AtlasSpan
+    }
+
     /// The context to start child spans under (`withSpan(…, context: context.instrumentationContext)`),
     /// or `.topLevel` when tracing is off.
     public var instrumentationContext: InstrumentationContext {
-        self[RequestSpanKey.self]?.context ?? .topLevel
+        requestSpan?.context ?? .topLevel
     }
 }
 
@@ -43,7 +43,7 @@ public struct TracingMiddleware: Middleware, RequestScope {
         tracer.extract(request, into: &parent, using: RequestHeadersExtractor())
         let span = tracer.startRequestSpan(method: request.method.rawValue, route: context.route, parent: parent,
                                            startNanos: DefaultTracerClock.now.nanosecondsSinceEpoch)
-        context[RequestSpanKey.self] = span
+        context.span = span
         let (high, low) = withUnsafeBytes(of: span.traceContext.traceID.bytes) {
             (UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)), UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
         }
@@ -55,12 +55,12 @@ public struct TracingMiddleware: Middleware, RequestScope {
     /// Binds the server span's context as `InstrumentationContext.current` while the handler's
     /// task is created; the task inherits it.
     public func bind(_ context: RequestContext, _ start: () -> Void) {
-        guard let span = context[RequestSpanKey.self] else { return start() }
+        guard let span = context.requestSpan else { return start() }
         InstrumentationContext.$current.withValue(span.context, operation: start)
     }
 
     public func after(_ request: Request, context: RequestContext, response: inout Response) {
-        guard let span = context[RequestSpanKey.self], span.recording else { return }
+        guard let span = context.requestSpan, span.recording else { return }
         span.endRequest(RequestSpanFields(method: request.method.rawValue, path: request.path, status: Int(response.status.code),
                                           route: context.route, tenant: context.tenant, requestID: context.requestID),
                         endNanos: DefaultTracerClock.now.nanosecondsSinceEpoch)
