@@ -16,13 +16,21 @@ public import Tracing
 /// let database: any Database = telemetry.tracer.map { TracedDatabase(opened, tracer: $0) } ?? opened
 /// ```
 public struct TracedDatabase<Recorder: Tracer>: Database {
+    /// Starts a query's client span given its name, `db.system.name`, `db.operation.name`, tenant
+    /// and parent context, for a tracer that can take the attributes without the tracing API's
+    /// attribute dictionary (the default sets them through `span.attributes`).
+    public typealias SpanStarter = @Sendable (_ name: String, _ system: String, _ operation: String, _ tenant: String?,
+                                              _ context: InstrumentationContext) -> Recorder.Span
+
     public let base: any Database
     public let tracer: Recorder
     private let system: String
+    private let starter: SpanStarter?
 
-    public init(_ base: any Database, tracer: Recorder) {
+    public init(_ base: any Database, tracer: Recorder, startSpan: SpanStarter? = nil) {
         self.base = base
         self.tracer = tracer
+        self.starter = startSpan
         system = base.dialect == .postgres ? "postgresql" : "sqlite"
     }
 
@@ -43,13 +51,11 @@ public struct TracedDatabase<Recorder: Tracer>: Database {
     /// Runs `work` inside a client span named `name`, recording a failure on it.
     private nonisolated(nonsending) func traced<T>(_ name: String, operation: String, tenant: String?,
                                                    _ work: nonisolated(nonsending) () async throws -> T) async throws -> T {
-        let span = tracer.startSpan(name, context: InstrumentationContext.current ?? .topLevel, ofKind: .client)
-        if span.isRecording {
-            // Built here and set once: each `span.attributes[key] = value` copies the span's
-            // attribute dictionary out and back under its lock.
-            var attributes: SpanAttributes = ["db.system.name": .string(system), "db.operation.name": .string(operation)]
-            if let tenant { attributes["atlas.tenant"] = tenant }
-            span.attributes = attributes
+        let span: Recorder.Span
+        if let starter {
+            span = starter(name, system, operation, tenant, InstrumentationContext.current ?? .topLevel)
+        } else {
+            span = startSpanSettingAttributes(name, operation: operation, tenant: tenant)
         }
         defer { span.end() }
         do {
@@ -58,5 +64,17 @@ public struct TracedDatabase<Recorder: Tracer>: Database {
             span.recordError(error)
             throw error
         }
+    }
+
+    private func startSpanSettingAttributes(_ name: String, operation: String, tenant: String?) -> Recorder.Span {
+        let span = tracer.startSpan(name, context: InstrumentationContext.current ?? .topLevel, ofKind: .client)
+        if span.isRecording {
+            // Built here and set once: each `span.attributes[key] = value` copies the span's
+            // attribute dictionary out and back under its lock.
+            var attributes: SpanAttributes = ["db.system.name": .string(system), "db.operation.name": .string(operation)]
+            if let tenant { attributes["atlas.tenant"] = tenant }
+            span.attributes = attributes
+        }
+        return span
     }
 }

@@ -83,6 +83,38 @@ public final class AtlasTracer: Tracer {
                          recording: sampled)
     }
 
+    /// Starts a span whose string attributes are given up front as ``SpanFields`` and kept as
+    /// they are, without the attribute dictionary the tracing API builds (an allocation and a
+    /// hash per key): the storage layer starts one for every query. The span is a child of
+    /// `context`, as with `startSpan`.
+    ///
+    /// ```swift
+    /// let span = tracer.startSpan("db.read", ofKind: .client, context: InstrumentationContext.current ?? .topLevel,
+    ///                             fields: SpanFields(("db.system.name", "sqlite"), ("db.operation.name", "read")))
+    /// defer { span.end() }
+    /// ```
+    public func startSpan(_ operationName: String, ofKind kind: SpanKind, context: InstrumentationContext,
+                          fields: SpanFields) -> AtlasSpan {
+        let parent = context.traceContext
+        if let parent, !parent.flags.contains(.sampled) {
+            return AtlasSpan(name: operationName, kind: kind, parentContext: context, trace: parent, parentSpanID: nil,
+                             startNanos: 0, queue: nil, recording: false, sharesParentContext: true)
+        }
+        let (own, sampled) = traceContext(under: parent)
+        return AtlasSpan(name: operationName, kind: kind, parentContext: context, trace: own, parentSpanID: parent?.spanID,
+                         startNanos: DefaultTracerClock.now.nanosecondsSinceEpoch,
+                         queue: sampled ? queue(forOperation: operationName) : nil, recording: sampled, fields: fields)
+    }
+
+    /// A storage query's client span, with OpenTelemetry's database attributes (`db.system.name`,
+    /// `db.operation.name`) and `atlas.tenant` as fields: what `TracedDatabase` starts per query.
+    public func startDatabaseSpan(_ name: String, system: String, operation: String, tenant: String?,
+                                  context: InstrumentationContext) -> AtlasSpan {
+        var fields = SpanFields(("db.system.name", system), ("db.operation.name", operation))
+        if let tenant { fields.append("atlas.tenant", tenant) }
+        return startSpan(name, ofKind: .client, context: context, fields: fields)
+    }
+
     /// The server span of one request, named `METHOD route` when it is exported. Cheaper than
     /// `startSpan`: the name is joined and the attributes expanded on the exporter's thread, not
     /// on the event loop that serves the request.
@@ -154,6 +186,8 @@ public final class AtlasSpan: Tracing.Span {
         /// of a request span), so the event loop does not build the string.
         var nameSuffix: String?
         var attributes = SpanAttributes()
+        /// String attributes given when the span started (``AtlasTracer/startSpan(_:ofKind:context:fields:)``).
+        var fields = SpanFields()
         var events: [SpanEventRecord] = []
         var status: SpanStatus?
         var ended = false
@@ -163,7 +197,8 @@ public final class AtlasSpan: Tracing.Span {
     let state: Mutex<State>
 
     init(name: String, route: String? = nil, kind: SpanKind, parentContext: InstrumentationContext, trace: TraceContext,
-         parentSpanID: SpanID?, startNanos: UInt64, queue: SpanQueue?, recording: Bool = true, sharesParentContext: Bool = false) {
+         parentSpanID: SpanID?, startNanos: UInt64, queue: SpanQueue?, recording: Bool = true, sharesParentContext: Bool = false,
+         fields: SpanFields = SpanFields()) {
         self.recording = recording
         self.sharesParentContext = sharesParentContext
         self.kind = kind
@@ -172,7 +207,7 @@ public final class AtlasSpan: Tracing.Span {
         self.parentSpanID = parentSpanID
         self.startNanos = startNanos
         self.queue = queue
-        self.state = Mutex(State(name: name, nameSuffix: route))
+        self.state = Mutex(State(name: name, nameSuffix: route, fields: recording ? fields : SpanFields()))
     }
 
     /// The context to start children under: the starting context with this span's trace context.
@@ -199,7 +234,15 @@ public final class AtlasSpan: Tracing.Span {
     }
 
     public var attributes: SpanAttributes {
-        get { state.withLock { $0.attributes } }
+        get {
+            state.withLock { state in
+                var attributes = state.attributes
+                state.fields.forEach { key, value in
+                    if attributes[key] == nil { attributes[key] = value }
+                }
+                return attributes
+            }
+        }
         set { state.withLock { if !$0.ended { $0.attributes = newValue } } }
     }
 
@@ -214,7 +257,9 @@ public final class AtlasSpan: Tracing.Span {
             if fields.status >= 500, state.status?.code != .ok { state.status = SpanStatus(code: .error) }
             // Through a pointer: a closure capturing the `inout` state copied the whole of it.
             withUnsafePointer(to: &state) { state in
-                queue.record { out, first in encode(state, request: fields, endNanos: endNanos, into: &out, first: first) }
+                withUnsafePointer(to: fields) { fields in
+                    queue.record { out, first in encode(state, request: fields, endNanos: endNanos, into: &out, first: first) }
+                }
             }
         }
     }
@@ -255,13 +300,42 @@ public final class AtlasSpan: Tracing.Span {
     }
 
     /// Encodes the ended span in its queue's encoding (the span's lock is held).
-    private func encode(_ state: UnsafePointer<State>, request: RequestSpanFields?, endNanos: UInt64, into out: inout ProtoWriter,
-                        first: Bool) {
+    private func encode(_ state: UnsafePointer<State>, request: UnsafePointer<RequestSpanFields>?, endNanos: UInt64,
+                        into out: inout ProtoWriter, first: Bool) {
         let endNanos = max(endNanos, startNanos)
         switch queue?.encoding {
-        case .json?: OTLPTraceEncoder.appendJSON(self, state.pointee, request, endNanos: endNanos, to: &out, first: first)
-        default: OTLPTraceEncoder.appendProtobuf(self, state.pointee, request, endNanos: endNanos, to: &out)
+        case .json?: OTLPTraceEncoder.appendJSON(self, state.pointee, request?.pointee, endNanos: endNanos, to: &out, first: first)
+        default: OTLPTraceEncoder.appendProtobuf(self, state, request, endNanos: endNanos, to: &out)
         }
+    }
+}
+
+/// Up to four string attributes of a span, given when it starts and kept inline (no
+/// allocation); further ones are dropped.
+public struct SpanFields: Sendable {
+    private var first: (key: String, value: String)?
+    private var second: (key: String, value: String)?
+    private var third: (key: String, value: String)?
+    private var fourth: (key: String, value: String)?
+
+    public init() {}
+
+    public init(_ pairs: (key: String, value: String)...) {
+        for pair in pairs { append(pair.key, pair.value) }
+    }
+
+    public mutating func append(_ key: String, _ value: String) {
+        if first == nil { first = (key, value) } else if second == nil { second = (key, value) }
+        else if third == nil { third = (key, value) } else if fourth == nil { fourth = (key, value) }
+    }
+
+    public var isEmpty: Bool { first == nil }
+
+    func forEach(_ body: (String, String) -> Void) {
+        if let first { body(first.key, first.value) } else { return }
+        if let second { body(second.key, second.value) } else { return }
+        if let third { body(third.key, third.value) } else { return }
+        if let fourth { body(fourth.key, fourth.value) }
     }
 }
 

@@ -288,39 +288,44 @@ enum OTLPTraceEncoder {
 
     /// Appends an ended span as a `ScopeSpans.spans` field. The span's lock is held: everything
     /// is read in place, nothing copied out first.
-    static func appendProtobuf(_ span: AtlasSpan, _ state: AtlasSpan.State, _ request: RequestSpanFields?,
-                               endNanos: UInt64, to out: inout ProtoWriter) {
+    static func appendProtobuf(_ span: AtlasSpan, _ statePointer: UnsafePointer<AtlasSpan.State>,
+                               _ requestPointer: UnsafePointer<RequestSpanFields>?, endNanos: UInt64, to out: inout ProtoWriter) {
+        // Through pointers: a closure capturing the state or the request fields copied them.
         out.message(2, reserve: 2) { out in
+            let state = statePointer
+            let request = requestPointer
             let trace = span.traceContext
             out.id(1, trace.traceID.bytes)
             out.id(2, trace.spanID.bytes)
             if !trace.state.isEmpty { out.string(3, traceState(trace)) }
             if let parent = span.parentSpanID { out.id(4, parent.bytes) }
-            if let suffix = state.nameSuffix {
+            if let suffix = state.pointee.nameSuffix {
                 out.message(5) { name in
-                    name.raw(state.name)
+                    name.raw(state.pointee.name)
                     name.byte(UInt8(ascii: " "))
                     name.raw(suffix)
                 }
             } else {
-                out.string(5, state.name, always: true)
+                out.string(5, state.pointee.name, always: true)
             }
             out.uint(6, UInt64(kind(span.kind)))
             out.fixed64(7, span.startNanos)
             out.fixed64(8, endNanos)
-            if let request, state.attributes.isEmpty {
+            if let request, state.pointee.attributes.isEmpty {
                 // The common request span: its fixed attributes written straight from their fields.
-                out.stringAttribute(9, "http.request.method", request.method)
-                out.stringAttribute(9, "url.path", request.path)
-                out.intAttribute(9, "http.response.status_code", Int64(request.status))
-                if let route = request.route { out.stringAttribute(9, "http.route", route) }
-                if let tenant = request.tenant { out.stringAttribute(9, "atlas.tenant", tenant) }
-                if let requestID = request.requestID { out.stringAttribute(9, "atlas.request_id", requestID) }
+                out.stringAttribute(9, "http.request.method", request.pointee.method)
+                out.stringAttribute(9, "url.path", request.pointee.path)
+                out.intAttribute(9, "http.response.status_code", Int64(request.pointee.status))
+                if let route = request.pointee.route { out.stringAttribute(9, "http.route", route) }
+                if let tenant = request.pointee.tenant { out.stringAttribute(9, "atlas.tenant", tenant) }
+                if let requestID = request.pointee.requestID { out.stringAttribute(9, "atlas.request_id", requestID) }
             } else if request == nil {
-                // Attributes set through the tracing API (storage and model spans), written as they
-                // are iterated: strings and integers directly, the rest through `OTLPValue`.
+                // Fields given at start, then attributes set through the tracing API (storage and
+                // model spans), written as they are iterated: strings and integers directly, the
+                // rest through `OTLPValue`.
+                state.pointee.fields.forEach { key, value in out.stringAttribute(9, key, value) }
                 var written = 0
-                state.attributes.forEach { key, attribute in
+                state.pointee.attributes.forEach { key, attribute in
                     guard written < 128 else { return }
                     written += 1
                     switch attribute {
@@ -331,9 +336,9 @@ enum OTLPTraceEncoder {
                     }
                 }
             } else {
-                for attribute in attributes(state, request) { out.message(9) { keyValue(&$0, attribute) } }
+                for attribute in attributes(state.pointee, request?.pointee) { out.message(9) { keyValue(&$0, attribute) } }
             }
-            for event in state.events {
+            for event in state.pointee.events {
                 out.message(11) { eventOut in
                     eventOut.fixed64(1, event.timeNanos)
                     eventOut.string(2, event.name)
@@ -341,8 +346,8 @@ enum OTLPTraceEncoder {
                 }
             }
             out.message(15) { status in
-                status.string(2, state.status?.message ?? "")
-                status.uint(3, UInt64(statusCode(state.status)))
+                status.string(2, state.pointee.status?.message ?? "")
+                status.uint(3, UInt64(statusCode(state.pointee.status)))
             }
             out.fixed32(16, 1)  // W3C trace flags: sampled
         }
@@ -361,7 +366,13 @@ enum OTLPTraceEncoder {
     /// The span's attributes sorted by key, with a request span's fixed attributes taking
     /// precedence over any set through the tracing API under the same key.
     static func attributes(_ state: AtlasSpan.State, _ request: RequestSpanFields?) -> [(key: String, value: OTLPValue)] {
-        let recorded = OTLPValue.attributes(state.attributes)
+        var recorded = OTLPValue.attributes(state.attributes)
+        if !state.fields.isEmpty {
+            state.fields.forEach { key, value in
+                if !recorded.contains(where: { $0.key == key }) { recorded.append((key, .string(value))) }
+            }
+            recorded.sort { $0.key < $1.key }
+        }
         guard let request else { return recorded }
         let fixed = request.attributes
         if recorded.isEmpty { return fixed }
@@ -402,6 +413,7 @@ enum OTLPTraceEncoder {
     /// Appends an ended span as an OTLP/JSON `Span` object, after a comma unless it is `first`.
     static func appendJSON(_ span: AtlasSpan, _ state: AtlasSpan.State, _ request: RequestSpanFields?,
                            endNanos: UInt64, to writer: inout ProtoWriter, first: Bool) {
+        // Not on a hot path (OTLP/JSON is for debugging collectors): values, not pointers.
         let trace = span.traceContext
         var out = first ? "" : ","
         out += "{\"traceId\":\"\(trace.traceID)\",\"spanId\":\"\(trace.spanID)\""

@@ -96,7 +96,9 @@ struct Application: Sendable {
         telemetry.installMiddleware(on: router)
         telemetry.installGlobalTracer()
         // With tracing on, every read and transaction is a client span under the request's span.
-        let modulesDatabase: any Database = telemetry.tracer.map { TracedDatabase(database, tracer: $0) } ?? database
+        let modulesDatabase: any Database = telemetry.tracer.map { tracer in
+            TracedDatabase(database, tracer: tracer, startSpan: tracer.startDatabaseSpan)
+        } ?? database
         let moduleServices = try await mountRoutes(on: router, database: modulesDatabase, telemetry: telemetry)
 
         let server = HTTPServer(router: router, configuration: http, logger: logger) { [logger, configuration] port in
