@@ -68,6 +68,42 @@ import W3CTraceContext
         #expect(spans.allSatisfy { $0.ordered })
     }
 
+    /// Request spans of every shape the compact encoder writes (with and without a remote parent,
+    /// route, tenant; long paths; 2xx, 4xx and 5xx) decode with the reference decoder.
+    @Test func requestSpansOfEveryShape_DecodeWithTheReferenceDecoder() async throws {
+        let queue = SpanQueue(capacity: 64, batchSize: 64)
+        let tracer = AtlasTracer(queue: queue)
+        let router = Router()
+        router.use(RequestIDMiddleware())
+        router.use(TracingMiddleware(tracer: tracer))
+        _ = router.get("/tenants/{tenant}/items/{id}") { _, context in
+            context.tenant = try context.parameters.require("tenant")
+            let id = try context.parameters.require("id")
+            if id == "boom" { return .problem(status: .internalServerError, code: "boom", detail: "failed", requestID: nil) }
+            if id == "gone" { return .problem(status: .notFound, code: "gone", detail: "no such item", requestID: nil) }
+            return Response.text("ok")
+        }
+        let long = String(repeating: "x", count: 300)
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        _ = await router.respond(to: try Request(method: .get, target: "/tenants/acme/items/1"))
+        _ = await router.respond(to: try Request(method: .get, target: "/tenants/acme/items/\(long)",
+                                                 headers: [HTTPField.Name("traceparent")!: parent]))
+        _ = await router.respond(to: try Request(method: .get, target: "/tenants/acme/items/boom"))
+        _ = await router.respond(to: try Request(method: .get, target: "/tenants/acme/items/gone"))
+        _ = await router.respond(to: try Request(method: .delete, target: "/nowhere"))
+        let spans = try decoded(queue.take())
+        try #require(spans.count == 5)
+        #expect(spans.map(\.name) == ["GET /tenants/{tenant}/items/{id}", "GET /tenants/{tenant}/items/{id}",
+                                       "GET /tenants/{tenant}/items/{id}", "GET /tenants/{tenant}/items/{id}", "DELETE"])
+        #expect(spans.map(\.status) == [0, 0, 2, 0, 0])
+        #expect(spans.map { $0.attributes["http.response.status_code"] } == ["200", "200", "500", "404", "404"])
+        #expect(spans[1].attributes["url.path"] == "/tenants/acme/items/\(long)")
+        #expect(spans[1].traceID == "4bf92f3577b34da6a3ce929d0e0e4736" && spans[1].parentID == "00f067aa0ba902b7")
+        #expect(spans[0].parentID == "" && spans[0].attributes["atlas.tenant"] == "acme")
+        #expect(spans[4].attributes["http.route"] == nil && spans[4].attributes["atlas.tenant"] == nil)
+        #expect(spans.allSatisfy { $0.kind == 2 && $0.ordered && $0.attributes["atlas.request_id"]?.count == 13 })
+    }
+
     @Test func aiSpansGoToTheirOwnCollector_WhenATLAS_AI_OTLP_ENDPOINTIsSet() async throws {
         let general = Collector()
         let ai = Collector()

@@ -124,8 +124,7 @@ public final class StandardOutputAccessLog: AccessLogSink {
             JSONEscaping.appendString(trace, to: &buffer)
         } else if let words = context.spanWords {
             buffer.append(0x22)
-            HexText.append(words.traceHigh, to: &buffer)
-            HexText.append(words.traceLow, to: &buffer)
+            HexText.append(words.traceHigh, words.traceLow, to: &buffer)
             buffer.append(0x22)
         } else {
             append("null", to: &buffer)

@@ -54,7 +54,7 @@ struct ProtoWriter {
     }
 
     /// Writes through a pointer to room for `bound` bytes; `body` returns how many it wrote.
-    private mutating func write(bound: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+    mutating func write(bound: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
         ensure(bound)
         let at = count
         let written = storage.withUnsafeMutableBufferPointer { body($0.baseAddress! + at) }
@@ -290,6 +290,7 @@ enum OTLPTraceEncoder {
     /// is read in place, nothing copied out first.
     static func appendProtobuf(_ span: AtlasSpan, _ statePointer: UnsafePointer<AtlasSpan.State>,
                                _ requestPointer: UnsafePointer<RequestSpanFields>?, endNanos: UInt64, to out: inout ProtoWriter) {
+        if let requestPointer, appendRequestSpan(span, statePointer, requestPointer, endNanos: endNanos, to: &out) { return }
         // Through pointers: a closure capturing the state or the request fields copied them.
         out.message(2, reserve: 2) { out in
             let state = statePointer
@@ -351,6 +352,72 @@ enum OTLPTraceEncoder {
             }
             out.fixed32(16, 1)  // W3C trace flags: sampled
         }
+    }
+
+    /// The common request span — the fixed attributes only: no attributes, fields or events set
+    /// through the API, no `tracestate`, no status message — with its exact size worked out
+    /// first and every byte written through one pointer after a single capacity check. The
+    /// general path spent more on bounds and uniqueness checks, closures and string copies than
+    /// on the bytes. False (nothing written) when the span is not of that kind.
+    static func appendRequestSpan(_ span: AtlasSpan, _ state: UnsafePointer<AtlasSpan.State>,
+                                  _ request: UnsafePointer<RequestSpanFields>, endNanos: UInt64, to out: inout ProtoWriter) -> Bool {
+        let trace = span.traceContext
+        guard state.pointee.attributes.isEmpty, state.pointee.fields.isEmpty, state.pointee.events.isEmpty,
+              trace.state.isEmpty, (state.pointee.status?.message ?? "").isEmpty else { return false }
+        let fields = request.pointee
+        let size = ProtoWriter.varintSize
+        func attribute(_ key: Int, _ value: Int) -> Int {
+            let anyValue = 1 + size(UInt64(value)) + value
+            let keyValue = 1 + size(UInt64(key)) + key + 1 + size(UInt64(anyValue)) + anyValue
+            return 1 + size(UInt64(keyValue)) + keyValue
+        }
+        let status = UInt64(statusCode(state.pointee.status))
+        let status64 = UInt64(bitPattern: Int64(fields.status))
+        let name = state.pointee.name.utf8.count + (state.pointee.nameSuffix.map { 1 + $0.utf8.count } ?? 0)
+        var length = 18 + 10 + (span.parentSpanID == nil ? 0 : 10) + 1 + size(UInt64(name)) + name + 2 + 9 + 9
+        length += attribute(19, fields.method.utf8.count) + attribute(8, fields.path.utf8.count)
+        let statusValue = 1 + size(status64)
+        let statusKeyValue = 1 + 1 + 25 + 1 + 1 + statusValue
+        length += 1 + size(UInt64(statusKeyValue)) + statusKeyValue
+        if let route = fields.route { length += attribute(10, route.utf8.count) }
+        if let tenant = fields.tenant { length += attribute(12, tenant.utf8.count) }
+        if let requestID = fields.requestID { length += attribute(16, requestID.utf8.count) }
+        length += 2 + (status == 0 ? 0 : 2) + 6
+        let total = 1 + size(UInt64(length)) + length
+        out.write(bound: total) { start in
+            var cursor = SpanCursor(at: start)
+            cursor.byte(0x12)                                            // ScopeSpans.spans
+            cursor.varint(UInt64(length))
+            cursor.byte(0x0A); cursor.byte(16); cursor.raw(trace.traceID.bytes)
+            cursor.byte(0x12); cursor.byte(8); cursor.raw(trace.spanID.bytes)
+            if let parent = span.parentSpanID { cursor.byte(0x22); cursor.byte(8); cursor.raw(parent.bytes) }
+            cursor.byte(0x2A)                                            // name
+            cursor.varint(UInt64(name))
+            cursor.text(state.pointee.name)
+            if let suffix = state.pointee.nameSuffix {
+                cursor.byte(UInt8(ascii: " "))
+                cursor.text(suffix)
+            }
+            cursor.byte(0x30); cursor.byte(UInt8(kind(span.kind)))      // kind
+            cursor.byte(0x39); cursor.little(span.startNanos)
+            cursor.byte(0x41); cursor.little(endNanos)
+            cursor.stringAttribute("http.request.method", fields.method)
+            cursor.stringAttribute("url.path", fields.path)
+            cursor.byte(0x4A)                                            // http.response.status_code
+            cursor.varint(UInt64(statusKeyValue))
+            cursor.byte(0x0A); cursor.byte(25); cursor.text("http.response.status_code")
+            cursor.byte(0x12); cursor.byte(UInt8(statusValue)); cursor.byte(0x18); cursor.varint(status64)
+            if let route = fields.route { cursor.stringAttribute("http.route", route) }
+            if let tenant = fields.tenant { cursor.stringAttribute("atlas.tenant", tenant) }
+            if let requestID = fields.requestID { cursor.stringAttribute("atlas.request_id", requestID) }
+            cursor.byte(0x7A)                                            // status
+            if status == 0 { cursor.byte(0) } else { cursor.byte(2); cursor.byte(0x18); cursor.byte(UInt8(status)) }
+            cursor.byte(0x85); cursor.byte(0x01); cursor.little32(1)     // flags: sampled
+            // The room was made for `total` bytes: writing any other count is a bug to stop at.
+            precondition(cursor.position - start == total, "request span size miscounted")
+            return total
+        }
+        return true
     }
 
     /// OTLP `Status.StatusCode`: 0 unset, 1 ok, 2 error.
@@ -476,5 +543,69 @@ enum OTLPTraceEncoder {
             }
             out += "]}}"
         }
+    }
+}
+
+/// A write position in room that was made for everything it writes.
+struct SpanCursor {
+    var position: UnsafeMutablePointer<UInt8>
+
+    init(at start: UnsafeMutablePointer<UInt8>) { position = start }
+
+    @inline(__always) mutating func byte(_ value: UInt8) {
+        position.pointee = value
+        position += 1
+    }
+
+    @inline(__always) mutating func varint(_ value: UInt64) {
+        position += ProtoWriter.putVarint(value, at: position)
+    }
+
+    @inline(__always) mutating func little(_ value: UInt64) {
+        UnsafeMutableRawPointer(position).storeBytes(of: value.littleEndian, as: UInt64.self)
+        position += 8
+    }
+
+    @inline(__always) mutating func little32(_ value: UInt32) {
+        UnsafeMutableRawPointer(position).storeBytes(of: value.littleEndian, as: UInt32.self)
+        position += 4
+    }
+
+    /// The bytes of a trivial value (an id's byte tuple).
+    @inline(__always) mutating func raw<Bytes>(_ value: Bytes) {
+        withUnsafeBytes(of: value) { bytes in
+            UnsafeMutableRawPointer(position).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            position += bytes.count
+        }
+    }
+
+    @inline(__always) mutating func text(_ value: String) {
+        let copied = value.utf8.withContiguousStorageIfAvailable { bytes -> Int in
+            if let source = bytes.baseAddress { position.update(from: source, count: bytes.count) }
+            return bytes.count
+        }
+        if let copied {
+            position += copied
+        } else {
+            for byte in value.utf8 { self.byte(byte) }
+        }
+    }
+
+    /// A `KeyValue` (field 9) with a string `AnyValue`, lengths as `appendRequestSpan` counted them.
+    @inline(__always) mutating func stringAttribute(_ key: StaticString, _ value: String) {
+        let valueCount = value.utf8.count
+        let anyValue = 1 + ProtoWriter.varintSize(UInt64(valueCount)) + valueCount
+        let keyValue = 2 + key.utf8CodeUnitCount + 1 + ProtoWriter.varintSize(UInt64(anyValue)) + anyValue
+        byte(0x4A)
+        varint(UInt64(keyValue))
+        byte(0x0A)
+        byte(UInt8(key.utf8CodeUnitCount))
+        position.update(from: key.utf8Start, count: key.utf8CodeUnitCount)
+        position += key.utf8CodeUnitCount
+        byte(0x12)
+        varint(UInt64(anyValue))
+        byte(0x0A)
+        varint(UInt64(valueCount))
+        text(value)
     }
 }

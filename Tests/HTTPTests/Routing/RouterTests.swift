@@ -323,6 +323,33 @@ struct RouterTests {
         #expect(second["request_id"] as? String == "given-id")
     }
 
+    @Test func accessLogWritesSpanIdentifiersSetAsWords() async throws {
+        let sink = try MemoryAccessLog()
+        let router = Router()
+        router.use(AccessLogMiddleware(sink: sink))
+        router.get("/traced") { _, context in
+            context.setSpanIdentifiers(traceHigh: 0x4bf9_2f35_77b3_4da6, traceLow: 0xa3ce_929d_0e0e_4736, span: 0x00f0_67aa_0ba9_02b7)
+            return .text("ok")
+        }
+        _ = await router.respond(to: try request(.get, "/traced"))
+        let line = try #require(try JSONSerialization.jsonObject(with: Data(try sink.lines()[0].utf8)) as? [String: Any])
+        #expect(line["trace_id"] as? String == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(line["span_id"] as? String == "00f067aa0ba902b7")
+    }
+
+    @Test func hexTextMatchesStringRadix() {
+        var generator = SystemRandomNumberGenerator()
+        let words: [UInt64] = [0, 1, 0xF, 0xA, 0x9, .max, 0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210]
+            + (0..<200).map { _ in generator.next() }
+        for word in words {
+            let expected = String(repeating: "0", count: 16 - String(word, radix: 16).count) + String(word, radix: 16)
+            #expect(HexText.string(word) == expected)
+            var bytes: [UInt8] = []
+            HexText.append(word, word, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == expected + expected)
+        }
+    }
+
     @Test func countsRequestsPerRouteTemplate() async throws {
         let metrics = InMemoryHTTPMetrics()
         let router = Router()
