@@ -37,6 +37,15 @@ public struct Request: Sendable {
         storage.pathCount == 0 ? "/" : storage.string(storage.pathStart, storage.pathCount)
     }
 
+    /// Calls `body` with the bytes of ``path`` where they arrived, without building a string;
+    /// the bytes are valid only during the call.
+    public func withPathBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        if storage.pathCount == 0 {
+            return try withUnsafeBytes(of: UInt8(ascii: "/")) { try body($0) }
+        }
+        return try body(storage.bytes(storage.pathStart, storage.pathCount))
+    }
+
     /// The raw query string after `?`, or `nil` when the target has none.
     public var rawQuery: String? {
         storage.queryCount < 0 ? nil : storage.string(storage.queryStart, storage.queryCount)
@@ -112,6 +121,13 @@ public struct RequestHeaders: Sendable, Sequence {
         let matches = fields.filter { storage.fieldName($0, equals: name) }
         let separator = name.lowercased() == "cookie" ? "; " : ", "
         return matches.map { storage.string(Int($0.valueStart), Int($0.valueCount)) }.joined(separator: separator)
+    }
+
+    /// The value of the first field named `lowercaseName` (lowercase ASCII), or `nil`: a
+    /// lookup that neither folds `name`'s case nor combines repeated fields, for a field that
+    /// may appear once (`traceparent`) and is looked for on every request.
+    public func first(_ lowercaseName: StaticString) -> String? {
+        storage.firstField(lowercaseName).map { storage.string(Int($0.valueStart), Int($0.valueCount)) }
     }
 
     /// The combined value of the fields named `name`, or `nil` when there is none.

@@ -4,6 +4,7 @@
 public import Instrumentation
 public import Tracing
 public import W3CTraceContext
+import HTTP
 import Synchronization
 
 /// The W3C trace context of the current span, carried in an `InstrumentationContext`.
@@ -118,8 +119,8 @@ public final class AtlasTracer: Tracer {
     /// The server span of one request, named `METHOD route` when it is exported. Cheaper than
     /// `startSpan`: the name is joined and the attributes expanded on the exporter's thread, not
     /// on the event loop that serves the request.
-    func startRequestSpan(method: String, route: String?, parent: InstrumentationContext, startNanos: UInt64) -> AtlasSpan {
-        let remote = parent.traceContext
+    func startRequestSpan(method: String, route: String?, parent: InstrumentationContext, remote: TraceContext?,
+                          startNanos: UInt64) -> AtlasSpan {
         let (own, sampled) = traceContext(under: remote)
         return AtlasSpan(name: method, route: route, kind: .server, parentContext: parent, trace: own, parentSpanID: remote?.spanID,
                          startNanos: startNanos, queue: sampled && keepsOtherSpans ? queue : nil, recording: sampled)
@@ -342,7 +343,9 @@ public struct SpanFields: Sendable {
 /// The fixed attributes of a request span, kept as fields until export.
 struct RequestSpanFields: Sendable {
     var method: String
-    var path: String
+    /// The request, for `url.path`, which is copied from where it arrived rather than built as
+    /// a string first.
+    var request: Request
     var status: Int
     var route: String?
     var tenant: String?
@@ -351,7 +354,7 @@ struct RequestSpanFields: Sendable {
     /// The semantic-convention attributes (opentelemetry.io/docs/specs/semconv/http/http-spans).
     var attributes: [(key: String, value: OTLPValue)] {
         var pairs: [(key: String, value: OTLPValue)] = [
-            ("http.request.method", .string(method)), ("url.path", .string(path)),
+            ("http.request.method", .string(method)), ("url.path", .string(request.path)),
             ("http.response.status_code", .int(Int64(status))),
         ]
         if let route { pairs.append(("http.route", .string(route))) }

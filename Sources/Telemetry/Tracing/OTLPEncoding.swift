@@ -3,6 +3,7 @@
 
 import Tracing
 import W3CTraceContext
+import HTTP
 
 /// Protocol Buffers wire format (protobuf.dev/programming-guides/encoding): just the field
 /// kinds the OTLP messages use.
@@ -315,7 +316,7 @@ enum OTLPTraceEncoder {
             if let request, state.pointee.attributes.isEmpty {
                 // The common request span: its fixed attributes written straight from their fields.
                 out.stringAttribute(9, "http.request.method", request.pointee.method)
-                out.stringAttribute(9, "url.path", request.pointee.path)
+                out.stringAttribute(9, "url.path", request.pointee.request.path)
                 out.intAttribute(9, "http.response.status_code", Int64(request.pointee.status))
                 if let route = request.pointee.route { out.stringAttribute(9, "http.route", route) }
                 if let tenant = request.pointee.tenant { out.stringAttribute(9, "atlas.tenant", tenant) }
@@ -364,7 +365,6 @@ enum OTLPTraceEncoder {
         let trace = span.traceContext
         guard state.pointee.attributes.isEmpty, state.pointee.fields.isEmpty, state.pointee.events.isEmpty,
               trace.state.isEmpty, (state.pointee.status?.message ?? "").isEmpty else { return false }
-        let fields = request.pointee
         let size = ProtoWriter.varintSize
         func attribute(_ key: Int, _ value: Int) -> Int {
             let anyValue = 1 + size(UInt64(value)) + value
@@ -372,16 +372,17 @@ enum OTLPTraceEncoder {
             return 1 + size(UInt64(keyValue)) + keyValue
         }
         let status = UInt64(statusCode(state.pointee.status))
-        let status64 = UInt64(bitPattern: Int64(fields.status))
+        let status64 = UInt64(bitPattern: Int64(request.pointee.status))
         let name = state.pointee.name.utf8.count + (state.pointee.nameSuffix.map { 1 + $0.utf8.count } ?? 0)
+        let pathCount = request.pointee.request.withPathBytes { $0.count }
         var length = 18 + 10 + (span.parentSpanID == nil ? 0 : 10) + 1 + size(UInt64(name)) + name + 2 + 9 + 9
-        length += attribute(19, fields.method.utf8.count) + attribute(8, fields.path.utf8.count)
+        length += attribute(19, request.pointee.method.utf8.count) + attribute(8, pathCount)
         let statusValue = 1 + size(status64)
         let statusKeyValue = 1 + 1 + 25 + 1 + 1 + statusValue
         length += 1 + size(UInt64(statusKeyValue)) + statusKeyValue
-        if let route = fields.route { length += attribute(10, route.utf8.count) }
-        if let tenant = fields.tenant { length += attribute(12, tenant.utf8.count) }
-        if let requestID = fields.requestID { length += attribute(16, requestID.utf8.count) }
+        if let route = request.pointee.route { length += attribute(10, route.utf8.count) }
+        if let tenant = request.pointee.tenant { length += attribute(12, tenant.utf8.count) }
+        if let requestID = request.pointee.requestID { length += attribute(16, requestID.utf8.count) }
         length += 2 + (status == 0 ? 0 : 2) + 6
         let total = 1 + size(UInt64(length)) + length
         out.write(bound: total) { start in
@@ -401,15 +402,15 @@ enum OTLPTraceEncoder {
             cursor.byte(0x30); cursor.byte(UInt8(kind(span.kind)))      // kind
             cursor.byte(0x39); cursor.little(span.startNanos)
             cursor.byte(0x41); cursor.little(endNanos)
-            cursor.stringAttribute("http.request.method", fields.method)
-            cursor.stringAttribute("url.path", fields.path)
+            cursor.stringAttribute("http.request.method", request.pointee.method)
+            request.pointee.request.withPathBytes { cursor.bytesAttribute("url.path", $0) }
             cursor.byte(0x4A)                                            // http.response.status_code
             cursor.varint(UInt64(statusKeyValue))
             cursor.byte(0x0A); cursor.byte(25); cursor.text("http.response.status_code")
             cursor.byte(0x12); cursor.byte(UInt8(statusValue)); cursor.byte(0x18); cursor.varint(status64)
-            if let route = fields.route { cursor.stringAttribute("http.route", route) }
-            if let tenant = fields.tenant { cursor.stringAttribute("atlas.tenant", tenant) }
-            if let requestID = fields.requestID { cursor.stringAttribute("atlas.request_id", requestID) }
+            if let route = request.pointee.route { cursor.stringAttribute("http.route", route) }
+            if let tenant = request.pointee.tenant { cursor.stringAttribute("atlas.tenant", tenant) }
+            if let requestID = request.pointee.requestID { cursor.stringAttribute("atlas.request_id", requestID) }
             cursor.byte(0x7A)                                            // status
             if status == 0 { cursor.byte(0) } else { cursor.byte(2); cursor.byte(0x18); cursor.byte(UInt8(status)) }
             cursor.byte(0x85); cursor.byte(0x01); cursor.little32(1)     // flags: sampled
@@ -593,7 +594,21 @@ struct SpanCursor {
 
     /// A `KeyValue` (field 9) with a string `AnyValue`, lengths as `appendRequestSpan` counted them.
     @inline(__always) mutating func stringAttribute(_ key: StaticString, _ value: String) {
-        let valueCount = value.utf8.count
+        attribute(key, count: value.utf8.count)
+        text(value)
+    }
+
+    /// A string attribute whose UTF-8 is `value`.
+    @inline(__always) mutating func bytesAttribute(_ key: StaticString, _ value: UnsafeRawBufferPointer) {
+        attribute(key, count: value.count)
+        if let source = value.baseAddress {
+            UnsafeMutableRawPointer(position).copyMemory(from: source, byteCount: value.count)
+            position += value.count
+        }
+    }
+
+    /// A `KeyValue`'s framing up to the string's bytes.
+    @inline(__always) private mutating func attribute(_ key: StaticString, count valueCount: Int) {
         let anyValue = 1 + ProtoWriter.varintSize(UInt64(valueCount)) + valueCount
         let keyValue = 2 + key.utf8CodeUnitCount + 1 + ProtoWriter.varintSize(UInt64(anyValue)) + anyValue
         byte(0x4A)
@@ -606,6 +621,5 @@ struct SpanCursor {
         varint(UInt64(anyValue))
         byte(0x0A)
         varint(UInt64(valueCount))
-        text(value)
     }
 }

@@ -20,10 +20,6 @@ extension RequestContext {
     }
 }
 
-struct RequestHeadersExtractor: Extractor {
-    func extract(key: String, from carrier: Request) -> String? { carrier.headers[key] }
-}
-
 /// Starts a server span per request (continuing an incoming W3C `traceparent`) and ends it with
 /// the semantic-convention attributes `http.request.method`, `http.route`, `url.path`,
 /// `http.response.status_code` and `atlas.tenant`; 5xx answers mark the span as an error. It sets
@@ -39,9 +35,17 @@ public struct TracingMiddleware: Middleware, RequestScope {
     }
 
     public func before(_ request: Request, context: inout RequestContext) throws -> Response? {
+        // The W3C header read straight from the request (one field, lowercase on the wire as
+        // the spec writes it, matched case-insensitively); the instrumentation context is built
+        // only when a caller sent one.
         var parent = InstrumentationContext.topLevel
-        tracer.extract(request, into: &parent, using: RequestHeadersExtractor())
-        let span = tracer.startRequestSpan(method: request.method.rawValue, route: context.route, parent: parent,
+        var remote: TraceContext?
+        if let header = request.headers.first("traceparent"),
+           let trace = try? TraceContext(traceParentHeaderValue: header, traceStateHeaderValue: request.headers.first("tracestate")) {
+            remote = trace
+            parent.traceContext = trace
+        }
+        let span = tracer.startRequestSpan(method: request.method.rawValue, route: context.route, parent: parent, remote: remote,
                                            startNanos: DefaultTracerClock.now.nanosecondsSinceEpoch)
         context.span = span
         let (high, low) = withUnsafeBytes(of: span.traceContext.traceID.bytes) {
@@ -61,7 +65,7 @@ public struct TracingMiddleware: Middleware, RequestScope {
 
     public func after(_ request: Request, context: RequestContext, response: inout Response) {
         guard let span = context.requestSpan, span.recording else { return }
-        span.endRequest(RequestSpanFields(method: request.method.rawValue, path: request.path, status: Int(response.status.code),
+        span.endRequest(RequestSpanFields(method: request.method.rawValue, request: request, status: Int(response.status.code),
                                           route: context.route, tenant: context.tenant, requestID: context.requestID),
                         endNanos: DefaultTracerClock.now.nanosecondsSinceEpoch)
     }
