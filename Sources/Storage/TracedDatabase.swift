@@ -5,7 +5,7 @@ public import Instrumentation
 public import Tracing
 
 /// A ``Database`` that records a client span around every read and transaction with `tracer`, as
-/// a child of the task's current span (`InstrumentationContext.current`) — the request's, inside a
+/// a child of the task's current span (`InstrumentationContext.current`, or the tracer's own notion of the request's span) — the request's, inside a
 /// handler. Attributes follow OpenTelemetry's database conventions (`db.system.name`,
 /// `db.operation.name`) plus `atlas.tenant`; a failure is recorded on the span. The span is not
 /// made the task's current one: nothing starts spans inside a storage closure. The composition

@@ -181,9 +181,11 @@ public final class HTTPClient: Sendable {
         // `tracestate`), unless the caller set it: a model call or webhook made under a request
         // continues that request's trace at the provider.
         var fields = headers
-        if let context = InstrumentationContext.current,
-           !fields.contains(where: { $0.name.lowercased() == "traceparent" }) {
-            InstrumentationSystem.instrument.inject(context, into: &fields, using: HeaderListInjector())
+        if !fields.contains(where: { $0.name.lowercased() == "traceparent" }) {
+            // `.topLevel` too: the instrument may know the request's trace without a context
+            // bound (Telemetry's tracer keeps the request span in a task-local of its own).
+            InstrumentationSystem.instrument.inject(InstrumentationContext.current ?? .topLevel, into: &fields,
+                                                    using: HeaderListInjector())
         }
         let headers = fields
         let handoff = Handoff()

@@ -7,6 +7,17 @@ public import W3CTraceContext
 import HTTP
 import Synchronization
 
+/// The server span of the request whose handler runs in this task (and the tasks it starts).
+///
+/// A task-local of its own rather than `InstrumentationContext.current`: binding that cost every
+/// request an `InstrumentationContext` built for it (a dictionary, a hash, a generic metadata
+/// look-up), where this binds one reference. ``AtlasTracer`` falls back to it when a span is
+/// started, or a context injected, without a trace context, which is what
+/// `InstrumentationContext.current ?? .topLevel` gives inside a handler.
+enum RequestSpanScope {
+    @TaskLocal static var span: AtlasSpan?
+}
+
 /// The W3C trace context of the current span, carried in an `InstrumentationContext`.
 public enum TraceContextKey: InstrumentationContextKey {
     public typealias Value = TraceContext
@@ -70,13 +81,13 @@ public final class AtlasTracer: Tracer {
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> AtlasSpan {
         let spanContext = context()
-        let parent = spanContext.traceContext
+        let (parent, fromScope) = parentTrace(of: spanContext)
         if let parent, !parent.flags.contains(.sampled) {
             // Nothing of a dropped trace is recorded, so a child needs no ids of its own: it
             // carries its parent's context as it is (an outgoing `traceparent` names the parent,
             // with the sampled flag clear), which spares the ids and a context per span.
             return AtlasSpan(name: operationName, kind: kind, parentContext: spanContext, trace: parent, parentSpanID: nil,
-                             startNanos: 0, queue: nil, recording: false, sharesParentContext: true)
+                             startNanos: 0, queue: nil, recording: false, sharesParentContext: !fromScope)
         }
         let (own, sampled) = traceContext(under: parent)
         return AtlasSpan(name: operationName, kind: kind, parentContext: spanContext, trace: own, parentSpanID: parent?.spanID,
@@ -96,10 +107,10 @@ public final class AtlasTracer: Tracer {
     /// ```
     public func startSpan(_ operationName: String, ofKind kind: SpanKind, context: InstrumentationContext,
                           fields: SpanFields) -> AtlasSpan {
-        let parent = context.traceContext
+        let (parent, fromScope) = parentTrace(of: context)
         if let parent, !parent.flags.contains(.sampled) {
             return AtlasSpan(name: operationName, kind: kind, parentContext: context, trace: parent, parentSpanID: nil,
-                             startNanos: 0, queue: nil, recording: false, sharesParentContext: true)
+                             startNanos: 0, queue: nil, recording: false, sharesParentContext: !fromScope)
         }
         let (own, sampled) = traceContext(under: parent)
         return AtlasSpan(name: operationName, kind: kind, parentContext: context, trace: own, parentSpanID: parent?.spanID,
@@ -126,6 +137,18 @@ public final class AtlasTracer: Tracer {
                          startNanos: startNanos, queue: sampled && keepsOtherSpans ? queue : nil, recording: sampled)
     }
 
+    /// The trace context a span started under `context` is a child of: the one `context`
+    /// carries, else that of the request whose handler task this is (``RequestSpanScope``), so
+    /// that `withSpan` and the storage layer's spans, which start under
+    /// `InstrumentationContext.current ?? .topLevel`, hang off the request span. `fromScope` is
+    /// true in the second case.
+    @inline(__always)
+    func parentTrace(of context: InstrumentationContext) -> (TraceContext?, fromScope: Bool) {
+        if !context.isEmpty, let trace = context.traceContext { return (trace, false) }
+        if let span = RequestSpanScope.span { return (span.traceContext, true) }
+        return (nil, false)
+    }
+
     /// A new span's own trace context: the parent's trace and sampling decision when there is a
     /// parent, else a new trace sampled by ``sampleThreshold``.
     private func traceContext(under parent: TraceContext?) -> (TraceContext, sampled: Bool) {
@@ -138,7 +161,7 @@ public final class AtlasTracer: Tracer {
         } else {
             sampled = true
         }
-        let own = TraceContext(traceID: parent?.traceID ?? TraceID.random(using: &ids), spanID: SpanID.random(using: &ids),
+        let own = TraceContext(traceID: parent?.traceID ?? ids.traceID(), spanID: ids.spanID(),
                                flags: sampled ? (parent?.flags ?? .sampled) : [], state: parent?.state ?? TraceState())
         return (own, sampled)
     }
@@ -158,7 +181,7 @@ public final class AtlasTracer: Tracer {
     public func inject<Carrier, Inject>(_ context: InstrumentationContext, into carrier: inout Carrier,
                                         using injector: Inject)
     where Inject: Injector, Inject.Carrier == Carrier {
-        guard let trace = context.traceContext else { return }
+        guard let trace = parentTrace(of: context).0 else { return }
         injector.inject(trace.traceParentHeaderValue, forKey: "traceparent", into: &carrier)
         if let state = trace.traceStateHeaderValue, !state.isEmpty {
             injector.inject(state, forKey: "tracestate", into: &carrier)

@@ -24,9 +24,10 @@ extension RequestContext {
 /// the semantic-convention attributes `http.request.method`, `http.route`, `url.path`,
 /// `http.response.status_code` and `atlas.tenant`; 5xx answers mark the span as an error. It sets
 /// ``RequestContext/traceID``, so the access log line carries `trace_id`. As the router's
-/// ``RequestScope`` it makes the server span's context the current one of each async handler's
-/// task, so spans started anywhere below it — storage, graph nodes, model calls — are
-/// its children and outgoing calls carry its `traceparent`.
+/// ``RequestScope`` it makes the server span the current request span of each async handler's
+/// task, so spans started anywhere below it — storage, graph nodes, model calls — are its
+/// children and outgoing calls carry its `traceparent`, though
+/// `InstrumentationContext.current` stays unset until a `withSpan` below binds one.
 public struct TracingMiddleware: Middleware, RequestScope {
     let tracer: AtlasTracer
 
@@ -56,11 +57,12 @@ public struct TracingMiddleware: Middleware, RequestScope {
         return nil
     }
 
-    /// Binds the server span's context as `InstrumentationContext.current` while the handler's
-    /// task is created; the task inherits it.
+    /// Binds the server span as the current request span (``RequestSpanScope``) while the
+    /// handler's task is created; the task inherits it, and spans started in it under no other
+    /// trace context are the server span's children.
     public func bind(_ context: RequestContext, _ start: () -> Void) {
         guard let span = context.requestSpan else { return start() }
-        InstrumentationContext.$current.withValue(span.context, operation: start)
+        RequestSpanScope.$span.withValue(span, operation: start)
     }
 
     public func after(_ request: Request, context: RequestContext, response: inout Response) {
