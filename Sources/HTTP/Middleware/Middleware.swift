@@ -53,8 +53,8 @@ extension Middleware {
 /// }
 /// ```
 public protocol RequestScope: Sendable {
-    /// Calls `start`, which creates the handler's task, with the values the task should inherit
-    /// bound. Not generic: a generic requirement had the task type's metadata looked up at run
+    /// Calls `start`, which creates the handler's task, exactly once, with the values the task
+    /// should inherit bound. Not generic: a generic requirement had the task type's metadata looked up at run
     /// time on every request.
     func bind(_ context: RequestContext, _ start: () -> Void)
 }

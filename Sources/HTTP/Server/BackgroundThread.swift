@@ -17,9 +17,12 @@ import Glibc
 ///
 /// ```swift
 /// let thread = try BackgroundThread(name: "atlas-otlp") { thread in
-///     while !thread.isStopping { work(); thread.sleep(milliseconds: 100) }
+///     while !thread.isStopping { exportReadyBatches(); thread.sleep(milliseconds: 5_000) }
 /// }
-/// queue.onBatchReady = { thread.ring() }
+/// // A producer with a batch ready:
+/// thread.ring()
+/// // At shutdown:
+/// await thread.stop()
 /// ```
 public final class BackgroundThread: Sendable {
     private let bell: WakeupSignal

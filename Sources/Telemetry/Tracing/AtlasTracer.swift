@@ -80,19 +80,7 @@ public final class AtlasTracer: Tracer {
         _ operationName: String, context: @autoclosure () -> InstrumentationContext, ofKind kind: SpanKind,
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> AtlasSpan {
-        let spanContext = context()
-        let (parent, fromScope) = parentTrace(of: spanContext)
-        if let parent, !parent.flags.contains(.sampled) {
-            // Nothing of a dropped trace is recorded, so a child needs no ids of its own: it
-            // carries its parent's context as it is (an outgoing `traceparent` names the parent,
-            // with the sampled flag clear), which spares the ids and a context per span.
-            return AtlasSpan(name: operationName, kind: kind, parentContext: spanContext, trace: parent, parentSpanID: nil,
-                             startNanos: 0, queue: nil, recording: false, sharesParentContext: !fromScope)
-        }
-        let (own, sampled) = traceContext(under: parent)
-        return AtlasSpan(name: operationName, kind: kind, parentContext: spanContext, trace: own, parentSpanID: parent?.spanID,
-                         startNanos: instant().nanosecondsSinceEpoch, queue: sampled ? queue(forOperation: operationName) : nil,
-                         recording: sampled)
+        span(operationName, kind: kind, context: context(), fields: SpanFields()) { instant().nanosecondsSinceEpoch }
     }
 
     /// Starts a span whose string attributes are given up front as ``SpanFields`` and kept as
@@ -107,15 +95,23 @@ public final class AtlasTracer: Tracer {
     /// ```
     public func startSpan(_ operationName: String, ofKind kind: SpanKind, context: InstrumentationContext,
                           fields: SpanFields) -> AtlasSpan {
+        span(operationName, kind: kind, context: context, fields: fields) { DefaultTracerClock.now.nanosecondsSinceEpoch }
+    }
+
+    private func span(_ operationName: String, kind: SpanKind, context: InstrumentationContext, fields: SpanFields,
+                      startNanos: () -> UInt64) -> AtlasSpan {
         let (parent, fromScope) = parentTrace(of: context)
         if let parent, !parent.flags.contains(.sampled) {
+            // Nothing of a dropped trace is recorded, so a child needs no ids of its own: it
+            // carries its parent's context as it is (an outgoing `traceparent` names the parent,
+            // with the sampled flag clear), which spares the ids and a context per span.
             return AtlasSpan(name: operationName, kind: kind, parentContext: context, trace: parent, parentSpanID: nil,
                              startNanos: 0, queue: nil, recording: false, sharesParentContext: !fromScope)
         }
         let (own, sampled) = traceContext(under: parent)
         return AtlasSpan(name: operationName, kind: kind, parentContext: context, trace: own, parentSpanID: parent?.spanID,
-                         startNanos: DefaultTracerClock.now.nanosecondsSinceEpoch,
-                         queue: sampled ? queue(forOperation: operationName) : nil, recording: sampled, fields: fields)
+                         startNanos: startNanos(), queue: sampled ? queue(forOperation: operationName) : nil,
+                         recording: sampled, fields: fields)
     }
 
     /// A storage query's client span, with OpenTelemetry's database attributes (`db.system.name`,
