@@ -256,6 +256,27 @@ import W3CTraceContext
         #expect(try decoded(queue.take()).map(\.name) == ["big2"])
     }
 
+    @Test func spanQueueDropsSpans_WhileItsSealedBatchesHoldTheByteLimit() throws {
+        let queue = SpanQueue(capacity: 1_000, batchSize: 50, maxBatchBytes: 4096, maxQueuedBytes: 8192)
+        let tracer = AtlasTracer(queue: queue)
+        for index in 0..<40 {
+            let span = tracer.startSpan("big\(index)", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
+                                        function: #function, file: #fileID, line: #line)
+            span.attributes["payload"] = String(repeating: "x", count: 1_000)
+            span.end(at: DefaultTracerClock.now)
+        }
+        // Each batch seals at 4 KiB (four or five spans); once two sealed batches hold 8 KiB,
+        // spans are dropped, whatever the span count allows.
+        #expect(queue.dropped > 25 && queue.enqueued + queue.dropped == 40)
+        var taken = 0
+        while let batch = queue.take() { taken += try decoded(batch).count }
+        #expect(taken == queue.enqueued)
+        let later = tracer.startSpan("after", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
+                                     function: #function, file: #fileID, line: #line)
+        later.end(at: DefaultTracerClock.now)
+        #expect(try decoded(queue.take()).map(\.name) == ["after"])
+    }
+
     @Test func injectsTraceparent_ForOutgoingCalls() throws {
         let tracer = AtlasTracer(queue: SpanQueue(capacity: 4))
         let span = tracer.startSpan("llm.call", context: .topLevel, ofKind: .client, at: DefaultTracerClock.now,

@@ -65,6 +65,10 @@ public final class SpanQueue: Sendable {
     public let encoding: OTLPProtocol
     /// A batch is sealed early once its encoded spans reach this size.
     let maxBatchBytes: Int
+    /// Spans are dropped while the sealed batches hold this many bytes: spans with large
+    /// attributes are copied here, so a span count alone would not bound the memory a dead
+    /// collector leaves queued.
+    public let maxQueuedBytes: Int
 
     private struct Storage {
         /// The batch spans are written into.
@@ -74,6 +78,8 @@ public final class SpanQueue: Sendable {
         var sealed: [SpanBatch] = []
         /// Spans in `filling` and `sealed`.
         var count = 0
+        /// Encoded bytes in `sealed`.
+        var sealedBytes = 0
         /// Buffers of exported batches, reused so that a busy server does not map and fault in
         /// a fresh one per batch.
         var spare: [ProtoWriter] = []
@@ -83,11 +89,13 @@ public final class SpanQueue: Sendable {
     private let droppedCount = Atomic<Int>(0)
     private let enqueuedCount = Atomic<Int>(0)
 
-    public init(capacity: Int = 2048, batchSize: Int = 512, encoding: OTLPProtocol = .protobuf, maxBatchBytes: Int = 2 << 20) {
+    public init(capacity: Int = 2048, batchSize: Int = 512, encoding: OTLPProtocol = .protobuf, maxBatchBytes: Int = 2 << 20,
+                maxQueuedBytes: Int = 32 << 20) {
         self.capacity = max(1, capacity)
         self.batchSize = max(1, min(batchSize, self.capacity))
         self.encoding = encoding
         self.maxBatchBytes = max(1024, maxBatchBytes)
+        self.maxQueuedBytes = max(self.maxBatchBytes, maxQueuedBytes)
     }
 
     /// Encodes an ended span into the batch being filled (`first` tells the encoder it starts
@@ -95,7 +103,7 @@ public final class SpanQueue: Sendable {
     func record(_ encode: (inout ProtoWriter, _ first: Bool) -> Void) {
         var ready: (@Sendable () -> Void)?
         let accepted = storage.withLock { storage in
-            guard storage.count < capacity else { return false }
+            guard storage.count < capacity, storage.sealedBytes < maxQueuedBytes else { return false }
             let first = storage.fillingCount == 0
             if storage.filling == nil {
                 storage.filling = storage.spare.popLast() ?? ProtoWriter(capacity: min(batchSize * 320, maxBatchBytes + 4096))
@@ -104,7 +112,9 @@ public final class SpanQueue: Sendable {
             storage.fillingCount += 1
             storage.count += 1
             if storage.fillingCount >= batchSize || storage.filling!.count >= maxBatchBytes {
-                storage.sealed.append(SpanBatch(encoded: storage.filling.take()!, count: storage.fillingCount))
+                let batch = SpanBatch(encoded: storage.filling.take()!, count: storage.fillingCount)
+                storage.sealedBytes += batch.encoded.count
+                storage.sealed.append(batch)
                 storage.fillingCount = 0
                 ready = storage.onReady
             }
@@ -130,6 +140,7 @@ public final class SpanQueue: Sendable {
             let batch: SpanBatch
             if !storage.sealed.isEmpty {
                 batch = storage.sealed.removeFirst()
+                storage.sealedBytes -= batch.encoded.count
             } else if storage.fillingCount > 0, let filling = storage.filling.take() {
                 batch = SpanBatch(encoded: filling, count: storage.fillingCount)
                 storage.fillingCount = 0
