@@ -217,17 +217,20 @@ import W3CTraceContext
         return try decodeOTLPTraces(OTLPTraceEncoder.protobuf(batch, resource: []))
     }
 
+    /// Starts and ends a root span named `name`, with a `payload` attribute of that many bytes.
+    func recordSpan(_ tracer: AtlasTracer, _ name: String, payload: Int = 0) {
+        let span = tracer.startSpan(name, context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
+                                    function: #function, file: #fileID, line: #line)
+        if payload > 0 { span.attributes["payload"] = String(repeating: "x", count: payload) }
+        span.end(at: DefaultTracerClock.now)
+    }
+
     @Test func spanQueueSealsBatchesInArrivalOrder_AndDropsWhenFull() throws {
         let queue = SpanQueue(capacity: 8, batchSize: 3)
         let sealed = Atomic<Int>(0)
         queue.notify { sealed.add(1, ordering: .relaxed) }
         let tracer = AtlasTracer(queue: queue)
-        func record(_ names: [String]) {
-            for name in names {
-                tracer.startSpan(name, context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
-                                 function: #function, file: #fileID, line: #line).end(at: DefaultTracerClock.now)
-            }
-        }
+        func record(_ names: [String]) { for name in names { recordSpan(tracer, name) } }
         record((0..<10).map { "s\($0)" })
         #expect(queue.count == 8 && queue.dropped == 2 && queue.enqueued == 8)
         #expect(sealed.load(ordering: .relaxed) == 2 && queue.hasFullBatch)
@@ -246,12 +249,7 @@ import W3CTraceContext
     @Test func spanQueueSealsABatchEarly_WhenItsBytesReachTheLimit() throws {
         let queue = SpanQueue(capacity: 100, batchSize: 50, maxBatchBytes: 1024)
         let tracer = AtlasTracer(queue: queue)
-        for index in 0..<3 {
-            let span = tracer.startSpan("big\(index)", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
-                                        function: #function, file: #fileID, line: #line)
-            span.attributes["payload"] = String(repeating: "x", count: 600)
-            span.end(at: DefaultTracerClock.now)
-        }
+        for index in 0..<3 { recordSpan(tracer, "big\(index)", payload: 600) }
         #expect(try decoded(queue.take()).map(\.name) == ["big0", "big1"])
         #expect(try decoded(queue.take()).map(\.name) == ["big2"])
     }
@@ -259,21 +257,14 @@ import W3CTraceContext
     @Test func spanQueueDropsSpans_WhileItsSealedBatchesHoldTheByteLimit() throws {
         let queue = SpanQueue(capacity: 1_000, batchSize: 50, maxBatchBytes: 4096, maxQueuedBytes: 8192)
         let tracer = AtlasTracer(queue: queue)
-        for index in 0..<40 {
-            let span = tracer.startSpan("big\(index)", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
-                                        function: #function, file: #fileID, line: #line)
-            span.attributes["payload"] = String(repeating: "x", count: 1_000)
-            span.end(at: DefaultTracerClock.now)
-        }
+        for index in 0..<40 { recordSpan(tracer, "big\(index)", payload: 1_000) }
         // Each batch seals at 4 KiB (four or five spans); once two sealed batches hold 8 KiB,
         // spans are dropped, whatever the span count allows.
         #expect(queue.dropped > 25 && queue.enqueued + queue.dropped == 40)
         var taken = 0
         while let batch = queue.take() { taken += try decoded(batch).count }
         #expect(taken == queue.enqueued)
-        let later = tracer.startSpan("after", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now,
-                                     function: #function, file: #fileID, line: #line)
-        later.end(at: DefaultTracerClock.now)
+        recordSpan(tracer, "after")
         #expect(try decoded(queue.take()).map(\.name) == ["after"])
     }
 

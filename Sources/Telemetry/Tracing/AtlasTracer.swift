@@ -124,8 +124,8 @@ public final class AtlasTracer: Tracer {
     }
 
     /// The server span of one request, named `METHOD route` when it is exported. Cheaper than
-    /// `startSpan`: the name is joined and the attributes expanded on the exporter's thread, not
-    /// on the event loop that serves the request.
+    /// `startSpan`: the name is not joined into a string, and the fixed attributes are written
+    /// from the request's fields when the span ends (``AtlasSpan/endRequest(_:endNanos:)``).
     func startRequestSpan(method: String, route: String?, parent: InstrumentationContext, remote: TraceContext?,
                           startNanos: UInt64) -> AtlasSpan {
         let (own, sampled) = traceContext(under: remote)
@@ -194,7 +194,7 @@ public final class AtlasSpan: Tracing.Span {
     let kind: SpanKind
     let parentSpanID: SpanID?
     let startNanos: UInt64
-    let queue: SpanQueue?
+    private let queue: SpanQueue?
     /// False for a span its trace's sampling decision dropped: it keeps its ids and nothing else.
     let recording: Bool
     /// True for an unsampled child that carries its parent's context unchanged.
@@ -214,7 +214,7 @@ public final class AtlasSpan: Tracing.Span {
         /// ``context``, built on first use: most request spans are never asked for it.
         var context: InstrumentationContext?
     }
-    let state: Mutex<State>
+    private let state: Mutex<State>
 
     init(name: String, route: String? = nil, kind: SpanKind, parentContext: InstrumentationContext, trace: TraceContext,
          parentSpanID: SpanID?, startNanos: UInt64, queue: SpanQueue?, recording: Bool = true, sharesParentContext: Bool = false,

@@ -167,6 +167,7 @@ struct ProtoWriter {
     }
 
     /// How many bytes `varint(value)` writes.
+    @inline(__always)
     static func varintSize(_ value: UInt64) -> Int {
         value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
     }
@@ -178,10 +179,8 @@ struct ProtoWriter {
         var value = value
         key.withUTF8 { key in
             value.withUTF8 { text in
-                let anyValue = 1 + Self.varintSize(UInt64(text.count)) + text.count
-                keyValue(field, key, anyValueCount: anyValue) { pointer in
-                    pointer[0] = 0x0A                                    // AnyValue.string_value
-                    var index = 1 + Self.putVarint(UInt64(text.count), at: pointer + 1)
+                keyValue(field, key, anyValueCount: Self.stringValueLength(text.count)) { pointer in
+                    var index = Self.putStringValueHead(text.count, at: pointer)
                     if let source = text.baseAddress {
                         (pointer + index).update(from: source, count: text.count)
                         index += text.count
@@ -197,10 +196,7 @@ struct ProtoWriter {
         let number = UInt64(bitPattern: value)
         var key = key
         key.withUTF8 { key in
-            keyValue(field, key, anyValueCount: 1 + Self.varintSize(number)) { pointer in
-                pointer[0] = 0x18                                        // AnyValue.int_value
-                return 1 + Self.putVarint(number, at: pointer + 1)
-            }
+            keyValue(field, key, anyValueCount: Self.intValueLength(number)) { Self.putIntValue(number, at: $0) }
         }
     }
 
@@ -208,21 +204,62 @@ struct ProtoWriter {
     /// `value` writes.
     private mutating func keyValue(_ field: Int, _ key: UnsafeBufferPointer<UInt8>, anyValueCount: Int,
                                    _ value: (UnsafeMutablePointer<UInt8>) -> Int) {
-        let keyCount = key.count
-        let keyValue = 1 + Self.varintSize(UInt64(keyCount)) + keyCount + 1 + Self.varintSize(UInt64(anyValueCount)) + anyValueCount
-        write(bound: 20 + keyValue) { pointer in
-            var index = Self.putVarint(UInt64(field) << 3 | 2, at: pointer)
-            index += Self.putVarint(UInt64(keyValue), at: pointer + index)
-            pointer[index] = 0x0A                                        // KeyValue.key
-            index += 1
-            index += Self.putVarint(UInt64(keyCount), at: pointer + index)
-            if let source = key.baseAddress { (pointer + index).update(from: source, count: keyCount) }
-            index += keyCount
-            pointer[index] = 0x12                                        // KeyValue.value
-            index += 1
-            index += Self.putVarint(UInt64(anyValueCount), at: pointer + index)
+        write(bound: 20 + Self.keyValueLength(keyCount: key.count, anyValueCount: anyValueCount)) { pointer in
+            let index = Self.putKeyValueHead(field, key: key.baseAddress, keyCount: key.count, anyValueCount: anyValueCount,
+                                             at: pointer)
             return index + value(pointer + index)
         }
+    }
+
+    // MARK: Attribute layout, shared by the writer above and `SpanCursor`
+
+    /// An `AnyValue` holding a string of `count` bytes: tag, length, bytes.
+    @inline(__always)
+    static func stringValueLength(_ count: Int) -> Int { 1 + varintSize(UInt64(count)) + count }
+
+    /// An `AnyValue` holding an integer.
+    @inline(__always)
+    static func intValueLength(_ value: UInt64) -> Int { 1 + varintSize(value) }
+
+    /// A `KeyValue` message: the key as field 1, the `AnyValue` as field 2.
+    @inline(__always)
+    static func keyValueLength(keyCount: Int, anyValueCount: Int) -> Int {
+        1 + varintSize(UInt64(keyCount)) + keyCount + 1 + varintSize(UInt64(anyValueCount)) + anyValueCount
+    }
+
+    /// A field of `field` (below 16, so a one-byte tag) holding a message of `length` bytes.
+    @inline(__always)
+    static func fieldSize(_ length: Int) -> Int { 1 + varintSize(UInt64(length)) + length }
+
+    /// Writes a `KeyValue` field up to its `AnyValue`'s content: tag, length, key, value tag and
+    /// length; returns the bytes written.
+    @inline(__always)
+    static func putKeyValueHead(_ field: Int, key: UnsafePointer<UInt8>?, keyCount: Int, anyValueCount: Int,
+                                at pointer: UnsafeMutablePointer<UInt8>) -> Int {
+        var index = putVarint(UInt64(field) << 3 | 2, at: pointer)
+        index += putVarint(UInt64(keyValueLength(keyCount: keyCount, anyValueCount: anyValueCount)), at: pointer + index)
+        pointer[index] = 0x0A                                            // KeyValue.key
+        index += 1
+        index += putVarint(UInt64(keyCount), at: pointer + index)
+        if let key { (pointer + index).update(from: key, count: keyCount) }
+        index += keyCount
+        pointer[index] = 0x12                                            // KeyValue.value
+        index += 1
+        return index + putVarint(UInt64(anyValueCount), at: pointer + index)
+    }
+
+    /// Writes a string `AnyValue`'s tag and length; the bytes follow.
+    @inline(__always)
+    static func putStringValueHead(_ count: Int, at pointer: UnsafeMutablePointer<UInt8>) -> Int {
+        pointer[0] = 0x0A                                                // AnyValue.string_value
+        return 1 + putVarint(UInt64(count), at: pointer + 1)
+    }
+
+    /// Writes an integer `AnyValue`.
+    @inline(__always)
+    static func putIntValue(_ value: UInt64, at pointer: UnsafeMutablePointer<UInt8>) -> Int {
+        pointer[0] = 0x18                                                // AnyValue.int_value
+        return 1 + putVarint(value, at: pointer + 1)
     }
 
     /// A length-delimited field written in place. `reserve` bytes are kept for the length; when
@@ -365,26 +402,24 @@ enum OTLPTraceEncoder {
         let trace = span.traceContext
         guard state.pointee.attributes.isEmpty, state.pointee.fields.isEmpty, state.pointee.events.isEmpty,
               trace.state.isEmpty, (state.pointee.status?.message ?? "").isEmpty else { return false }
-        let size = ProtoWriter.varintSize
-        func attribute(_ key: Int, _ value: Int) -> Int {
-            let anyValue = 1 + size(UInt64(value)) + value
-            let keyValue = 1 + size(UInt64(key)) + key + 1 + size(UInt64(anyValue)) + anyValue
-            return 1 + size(UInt64(keyValue)) + keyValue
+        @inline(__always) func attribute(_ key: StaticString, string count: Int) -> Int {
+            ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: key.utf8CodeUnitCount,
+                                                             anyValueCount: ProtoWriter.stringValueLength(count)))
         }
         let status = UInt64(statusCode(state.pointee.status))
-        let status64 = UInt64(bitPattern: Int64(request.pointee.status))
+        let httpStatus = UInt64(bitPattern: Int64(request.pointee.status))
         let name = state.pointee.name.utf8.count + (state.pointee.nameSuffix.map { 1 + $0.utf8.count } ?? 0)
         let pathCount = request.pointee.request.withPathBytes { $0.count }
-        var length = 18 + 10 + (span.parentSpanID == nil ? 0 : 10) + 1 + size(UInt64(name)) + name + 2 + 9 + 9
-        length += attribute(19, request.pointee.method.utf8.count) + attribute(8, pathCount)
-        let statusValue = 1 + size(status64)
-        let statusKeyValue = 1 + 1 + 25 + 1 + 1 + statusValue
-        length += 1 + size(UInt64(statusKeyValue)) + statusKeyValue
-        if let route = request.pointee.route { length += attribute(10, route.utf8.count) }
-        if let tenant = request.pointee.tenant { length += attribute(12, tenant.utf8.count) }
-        if let requestID = request.pointee.requestID { length += attribute(16, requestID.utf8.count) }
+        var length = 18 + 10 + (span.parentSpanID == nil ? 0 : 10) + ProtoWriter.fieldSize(name) + 2 + 9 + 9
+        length += attribute("http.request.method", string: request.pointee.method.utf8.count)
+        length += attribute("url.path", string: pathCount)
+        length += ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: SpanCursor.statusCodeKey.utf8CodeUnitCount,
+                                                                   anyValueCount: ProtoWriter.intValueLength(httpStatus)))
+        if let route = request.pointee.route { length += attribute("http.route", string: route.utf8.count) }
+        if let tenant = request.pointee.tenant { length += attribute("atlas.tenant", string: tenant.utf8.count) }
+        if let requestID = request.pointee.requestID { length += attribute("atlas.request_id", string: requestID.utf8.count) }
         length += 2 + (status == 0 ? 0 : 2) + 6
-        let total = 1 + size(UInt64(length)) + length
+        let total = ProtoWriter.fieldSize(length)
         out.write(bound: total) { start in
             var cursor = SpanCursor(at: start)
             cursor.byte(0x12)                                            // ScopeSpans.spans
@@ -404,10 +439,7 @@ enum OTLPTraceEncoder {
             cursor.byte(0x41); cursor.little(endNanos)
             cursor.stringAttribute("http.request.method", request.pointee.method)
             request.pointee.request.withPathBytes { cursor.bytesAttribute("url.path", $0) }
-            cursor.byte(0x4A)                                            // http.response.status_code
-            cursor.varint(UInt64(statusKeyValue))
-            cursor.byte(0x0A); cursor.byte(25); cursor.text("http.response.status_code")
-            cursor.byte(0x12); cursor.byte(UInt8(statusValue)); cursor.byte(0x18); cursor.varint(status64)
+            cursor.intAttribute(SpanCursor.statusCodeKey, httpStatus)
             if let route = request.pointee.route { cursor.stringAttribute("http.route", route) }
             if let tenant = request.pointee.tenant { cursor.stringAttribute("atlas.tenant", tenant) }
             if let requestID = request.pointee.requestID { cursor.stringAttribute("atlas.request_id", requestID) }
@@ -592,34 +624,35 @@ struct SpanCursor {
         }
     }
 
+    /// The key of the request span's one integer attribute.
+    static let statusCodeKey: StaticString = "http.response.status_code"
+
     /// A `KeyValue` (field 9) with a string `AnyValue`, lengths as `appendRequestSpan` counted them.
     @inline(__always) mutating func stringAttribute(_ key: StaticString, _ value: String) {
-        attribute(key, count: value.utf8.count)
+        attribute(key, anyValueCount: ProtoWriter.stringValueLength(value.utf8.count))
+        position += ProtoWriter.putStringValueHead(value.utf8.count, at: position)
         text(value)
     }
 
     /// A string attribute whose UTF-8 is `value`.
     @inline(__always) mutating func bytesAttribute(_ key: StaticString, _ value: UnsafeRawBufferPointer) {
-        attribute(key, count: value.count)
+        attribute(key, anyValueCount: ProtoWriter.stringValueLength(value.count))
+        position += ProtoWriter.putStringValueHead(value.count, at: position)
         if let source = value.baseAddress {
             UnsafeMutableRawPointer(position).copyMemory(from: source, byteCount: value.count)
             position += value.count
         }
     }
 
-    /// A `KeyValue`'s framing up to the string's bytes.
-    @inline(__always) private mutating func attribute(_ key: StaticString, count valueCount: Int) {
-        let anyValue = 1 + ProtoWriter.varintSize(UInt64(valueCount)) + valueCount
-        let keyValue = 2 + key.utf8CodeUnitCount + 1 + ProtoWriter.varintSize(UInt64(anyValue)) + anyValue
-        byte(0x4A)
-        varint(UInt64(keyValue))
-        byte(0x0A)
-        byte(UInt8(key.utf8CodeUnitCount))
-        position.update(from: key.utf8Start, count: key.utf8CodeUnitCount)
-        position += key.utf8CodeUnitCount
-        byte(0x12)
-        varint(UInt64(anyValue))
-        byte(0x0A)
-        varint(UInt64(valueCount))
+    /// A `KeyValue` (field 9) with an integer `AnyValue`.
+    @inline(__always) mutating func intAttribute(_ key: StaticString, _ value: UInt64) {
+        attribute(key, anyValueCount: ProtoWriter.intValueLength(value))
+        position += ProtoWriter.putIntValue(value, at: position)
+    }
+
+    /// A `KeyValue`'s framing up to its `AnyValue`'s content.
+    @inline(__always) private mutating func attribute(_ key: StaticString, anyValueCount: Int) {
+        position += ProtoWriter.putKeyValueHead(9, key: key.utf8Start, keyCount: key.utf8CodeUnitCount,
+                                                anyValueCount: anyValueCount, at: position)
     }
 }
