@@ -22,7 +22,7 @@ for rs in request.resource_spans:
     for ss in rs.scope_spans:
         for s in ss.spans:
             out.append({"traceID": s.trace_id.hex(), "spanID": s.span_id.hex(), "parentID": s.parent_span_id.hex(),
-                        "name": s.name, "kind": s.kind, "status": s.status.code, "service": resource.get("service.name", ""),
+                        "traceState": s.trace_state, "name": s.name, "kind": s.kind, "status": s.status.code, "service": resource.get("service.name", ""),
                         "attributes": {kv.key: value(kv.value) for kv in s.attributes},
                         "events": [e.name for e in s.events], "ordered": s.end_time_unix_nano >= s.start_time_unix_nano > 0})
 print(json.dumps(out))
@@ -32,6 +32,7 @@ public struct DecodedSpan: Decodable, Sendable {
     public var traceID: String
     public var spanID: String
     public var parentID: String
+    public var traceState: String
     public var name: String
     public var kind: Int
     public var status: Int

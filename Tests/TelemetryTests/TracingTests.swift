@@ -54,6 +54,7 @@ import W3CTraceContext
         let query = try #require(spans.first { $0.name == "storage.query" })
         let node = try #require(spans.first { $0.name == "graph.node" })
         #expect(Set(spans.map(\.traceID)) == ["4bf92f3577b34da6a3ce929d0e0e4736"])
+        #expect(Set(spans.map(\.traceState)) == ["congo=t61rcWkgMzE"])
         #expect(server.parentID == "00f067aa0ba902b7")
         #expect(server.name == "GET /tenants/{tenant}/report")
         #expect(server.attributes["http.request.method"] == "GET")
@@ -421,7 +422,9 @@ import W3CTraceContext
         defer { collector.stop() }
         let telemetry = try TelemetryModule(environment: EnvironmentReader([
             "ATLAS_OTLP_ENDPOINT": endpoint.absoluteString + "/", "ATLAS_OTLP_PROTOCOL": "http/json"]))
-        _ = await appRouter(telemetry).respond(to: try Request(method: .get, target: "/tenants/acme/report"))
+        let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        _ = await appRouter(telemetry).respond(to: try Request(method: .get, target: "/tenants/acme/report",
+                                                                headers: [HTTPField.Name("traceparent")!: incoming]))
         await telemetry.traceExporter!.flush()
         #expect(collector.contentTypes == ["application/json"])
         let body = try #require(collector.bodies.first)
@@ -429,7 +432,15 @@ import W3CTraceContext
             import sys, json
             doc = json.load(sys.stdin)
             spans = doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
-            assert all(len(s["traceId"]) == 32 and len(s["spanId"]) == 16 for s in spans)
+            assert all(s["traceId"] == "4bf92f3577b34da6a3ce929d0e0e4736" and len(s["spanId"]) == 16 for s in spans)
+            server = next(s for s in spans if s["kind"] == 2)
+            query = next(s for s in spans if s["name"] == "storage.query")
+            assert server["parentSpanId"] == "00f067aa0ba902b7" and query["parentSpanId"] == server["spanId"], spans
+            attributes = {a["key"]: a["value"] for a in server["attributes"]}
+            assert attributes["http.route"] == {"stringValue": "/tenants/{tenant}/report"}, attributes
+            assert attributes["http.response.status_code"] == {"intValue": "200"}, attributes
+            assert attributes["atlas.tenant"] == {"stringValue": "acme"}, attributes
+            assert int(server["endTimeUnixNano"]) >= int(server["startTimeUnixNano"]) > 0
             print(",".join(sorted(s["name"] for s in spans)))
             """, input: Data(body))
         #expect(names.trimmingCharacters(in: .whitespacesAndNewlines) == "GET /tenants/{tenant}/report,graph.node,storage.query")

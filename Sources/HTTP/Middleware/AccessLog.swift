@@ -122,9 +122,9 @@ public final class StandardOutputAccessLog: AccessLogSink {
         append(#","trace_id":"#, to: &buffer)
         if let trace = context.traceIDText {
             JSONEscaping.appendString(trace, to: &buffer)
-        } else if let words = context.spanWords {
+        } else if let trace = context.trace {
             buffer.append(0x22)
-            HexText.append(words.traceHigh, words.traceLow, to: &buffer)
+            HexText.append(trace.traceHigh, trace.traceLow, to: &buffer)
             buffer.append(0x22)
         } else {
             append("null", to: &buffer)
@@ -132,9 +132,9 @@ public final class StandardOutputAccessLog: AccessLogSink {
         append(#","span_id":"#, to: &buffer)
         if let span = context.spanIDText {
             JSONEscaping.appendString(span, to: &buffer)
-        } else if let words = context.spanWords {
+        } else if let trace = context.trace {
             buffer.append(0x22)
-            HexText.append(words.span, to: &buffer)
+            HexText.append(trace.spanID, to: &buffer)
             buffer.append(0x22)
         } else {
             append("null", to: &buffer)

@@ -24,29 +24,26 @@ public struct RequestContext: Sendable {
     public var tenant: String?
     /// The W3C trace id of the request's span, once tracing set it; logged as `trace_id`.
     public var traceID: String? {
-        get { traceIDText ?? spanWords.map { HexText.string($0.traceHigh, $0.traceLow) } }
+        get { traceIDText ?? trace.map { HexText.string($0.traceHigh, $0.traceLow) } }
         set { traceIDText = newValue }
     }
     /// The id of the request's server span, once tracing set it; logged as `span_id`.
     public var spanID: String? {
-        get { spanIDText ?? spanWords.map { HexText.string($0.span) } }
+        get { spanIDText ?? trace.map { HexText.string($0.spanID) } }
         set { spanIDText = newValue }
     }
-    /// Ids set as text (``traceID``/``spanID`` assigned), which take precedence over `spanWords`.
+    /// Ids set as text (``traceID``/``spanID`` assigned), which take precedence over ``trace``.
     private(set) var traceIDText: String?
     private(set) var spanIDText: String?
-    /// Ids set as numbers by ``setSpanIdentifiers(traceHigh:traceLow:span:)``: formatted only when
-    /// read, and written by the access log without building strings.
-    private(set) var spanWords: SpanWords?
+    /// The request's server span as a tracing middleware started it: ids and start time as plain
+    /// words, so that a traced request allocates no span object, and the access log writes the
+    /// ids without building strings.
+    public var trace: RequestTrace?
     /// Whether the in-flight gauge counted this request (set by the metrics middleware's
     /// `before`, so its recorder subtracts only what was added). A field rather than an extension
     /// value: an extension value would allocate the request's value array on the event loop for
     /// every request, to be freed on the worker that runs the handler.
     public var countedInFlight = false
-    /// The request's server span, kept by the tracing middleware and opaque here. A field rather
-    /// than an extension value: a traced request reads it three or four times, and each read of
-    /// an extension value scans the value array and casts an existential.
-    public var span: (any AnyObject & Sendable)?
     /// The connected peer, or `nil` for a request that did not come from a socket.
     public let remoteAddress: SocketAddress?
     /// Monotonic nanoseconds when the request head was complete.
@@ -71,7 +68,7 @@ public struct RequestContext: Sendable {
     /// Sets the request span's ids from their big-endian 64-bit words (the trace id's high and low
     /// halves, the span id), as tracing does for every request.
     public mutating func setSpanIdentifiers(traceHigh: UInt64, traceLow: UInt64, span: UInt64) {
-        spanWords = SpanWords(traceHigh: traceHigh, traceLow: traceLow, span: span)
+        trace = RequestTrace(traceHigh: traceHigh, traceLow: traceLow, spanID: span)
         traceIDText = nil
         spanIDText = nil
     }
@@ -112,11 +109,40 @@ public struct RequestContext: Sendable {
     }
 }
 
-/// A typed key for values stored in a ``RequestContext``.
-struct SpanWords: Sendable {
-    var traceHigh: UInt64
-    var traceLow: UInt64
-    var span: UInt64
+/// The server span of a request: its W3C ids as big-endian 64-bit words, its parent and its
+/// start. A tracing middleware sets it (``RequestContext/trace``) and exports the span from it
+/// when the response is ready; spans started while the handler runs are its children.
+///
+/// Plain words, no references: copying one, and binding one as a task-local value, costs no
+/// reference counting.
+public struct RequestTrace: Sendable, Equatable {
+    /// The trace id's high and low halves (its first and last eight bytes).
+    public var traceHigh: UInt64
+    public var traceLow: UInt64
+    /// The server span's id; never 0.
+    public var spanID: UInt64
+    /// The caller's span id from an incoming `traceparent`; 0 when the trace starts here.
+    public var parentSpanID: UInt64
+    /// Wall-clock nanoseconds since 1970 when the span started.
+    public var startNanos: UInt64
+    /// W3C trace flags; bit 0 set when the trace is sampled (recorded and exported).
+    public var flags: UInt8
+    /// Whether the caller sent a `tracestate`, which the tracing middleware keeps beside this.
+    public var hasTraceState: Bool
+
+    public init(traceHigh: UInt64, traceLow: UInt64, spanID: UInt64, parentSpanID: UInt64 = 0, flags: UInt8 = 1,
+                startNanos: UInt64 = 0, hasTraceState: Bool = false) {
+        self.traceHigh = traceHigh
+        self.traceLow = traceLow
+        self.spanID = spanID
+        self.parentSpanID = parentSpanID
+        self.startNanos = startNanos
+        self.flags = flags
+        self.hasTraceState = hasTraceState
+    }
+
+    /// Whether the trace is recorded and exported (W3C flag `sampled`).
+    public var sampled: Bool { flags & 1 != 0 }
 }
 
 /// Lower-case hexadecimal text of 64-bit words, most significant nibble first.
@@ -148,7 +174,10 @@ enum HexText {
             text.3 = digits(UInt32(truncatingIfNeeded: second))
             count = 32
         }
-        withUnsafeBytes(of: &text) { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        // As typed bytes: the array's append of a raw buffer goes a byte at a time.
+        withUnsafeBytes(of: &text) { raw in
+            bytes.append(contentsOf: UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
+        }
     }
 
     static func string(_ words: UInt64...) -> String {
@@ -178,6 +207,7 @@ enum HexText {
     }
 }
 
+/// A typed key for values stored in a ``RequestContext``.
 public protocol RequestContextKey {
     associatedtype Value: Sendable
 }

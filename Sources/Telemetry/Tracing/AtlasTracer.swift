@@ -4,18 +4,27 @@
 public import Instrumentation
 public import Tracing
 public import W3CTraceContext
-import HTTP
+public import HTTP
 import Synchronization
 
 /// The server span of the request whose handler runs in this task (and the tasks it starts).
 ///
 /// A task-local of its own rather than `InstrumentationContext.current`: binding that cost every
 /// request an `InstrumentationContext` built for it (a dictionary, a hash, a generic metadata
-/// look-up), where this binds one reference. ``AtlasTracer`` falls back to it when a span is
-/// started, or a context injected, without a trace context, which is what
+/// look-up), where this binds the span's plain words. ``AtlasTracer`` falls back to it when a
+/// span is started, or a context injected, without a trace context, which is what
 /// `InstrumentationContext.current ?? .topLevel` gives inside a handler.
 enum RequestSpanScope {
-    @TaskLocal static var span: AtlasSpan?
+    @TaskLocal static var trace: RequestTrace?
+    /// The caller's `tracestate`, bound beside ``trace`` only when one came
+    /// (``RequestTrace/hasTraceState``).
+    @TaskLocal static var traceState: String?
+}
+
+/// The caller's `tracestate` header value, kept in the request context beside its
+/// ``RequestTrace`` when one came (rarely), so the trace itself stays plain words.
+enum TraceStateKey: RequestContextKey {
+    typealias Value = String
 }
 
 /// The W3C trace context of the current span, carried in an `InstrumentationContext`.
@@ -53,7 +62,7 @@ public final class AtlasTracer: Tracer {
     let keepsOtherSpans: Bool
 
     /// Root spans recorded and exported when `ratio × 2^64` exceeds a random draw; 1 records all.
-    private let sampleThreshold: UInt64?
+    let sampleThreshold: UInt64?
 
     /// - Parameter sampleRatio: the share of new traces to record (0...1). A span with a parent
     ///   follows the parent's `sampled` flag, so a trace is kept or dropped as a whole
@@ -80,25 +89,10 @@ public final class AtlasTracer: Tracer {
         _ operationName: String, context: @autoclosure () -> InstrumentationContext, ofKind kind: SpanKind,
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> AtlasSpan {
-        span(operationName, kind: kind, context: context(), fields: SpanFields()) { instant().nanosecondsSinceEpoch }
+        span(operationName, kind: kind, context: context()) { instant().nanosecondsSinceEpoch }
     }
 
-    /// Starts a span whose string attributes are given up front as ``SpanFields`` and kept as
-    /// they are, without the attribute dictionary the tracing API builds (an allocation and a
-    /// hash per key): the storage layer starts one for every query. The span is a child of
-    /// `context`, as with `startSpan`.
-    ///
-    /// ```swift
-    /// let span = tracer.startSpan("db.read", ofKind: .client, context: InstrumentationContext.current ?? .topLevel,
-    ///                             fields: SpanFields(("db.system.name", "sqlite"), ("db.operation.name", "read")))
-    /// defer { span.end() }
-    /// ```
-    public func startSpan(_ operationName: String, ofKind kind: SpanKind, context: InstrumentationContext,
-                          fields: SpanFields) -> AtlasSpan {
-        span(operationName, kind: kind, context: context, fields: fields) { DefaultTracerClock.now.nanosecondsSinceEpoch }
-    }
-
-    private func span(_ operationName: String, kind: SpanKind, context: InstrumentationContext, fields: SpanFields,
+    private func span(_ operationName: String, kind: SpanKind, context: InstrumentationContext,
                       startNanos: () -> UInt64) -> AtlasSpan {
         let (parent, fromScope) = parentTrace(of: context)
         if let parent, !parent.flags.contains(.sampled) {
@@ -111,26 +105,47 @@ public final class AtlasTracer: Tracer {
         let (own, sampled) = traceContext(under: parent)
         return AtlasSpan(name: operationName, kind: kind, parentContext: context, trace: own, parentSpanID: parent?.spanID,
                          startNanos: startNanos(), queue: sampled ? queue(forOperation: operationName) : nil,
-                         recording: sampled, fields: fields)
+                         recording: sampled)
     }
 
-    /// A storage query's client span, with OpenTelemetry's database attributes (`db.system.name`,
-    /// `db.operation.name`) and `atlas.tenant` as fields: what `TracedDatabase` starts per query.
-    public func startDatabaseSpan(_ name: String, system: String, operation: String, tenant: String?,
-                                  context: InstrumentationContext) -> AtlasSpan {
-        var fields = SpanFields(("db.system.name", system), ("db.operation.name", operation))
-        if let tenant { fields.append("atlas.tenant", tenant) }
-        return startSpan(name, ofKind: .client, context: context, fields: fields)
+    /// A request's server span, started at `startNanos` (wall clock) as a child of `remote`, the
+    /// caller's `traceparent`, when one came. A value, not an ``AtlasSpan``: the span's fields are
+    /// the request's own, written out when it ends (``endRequestSpan(_:request:context:status:endNanos:)``),
+    /// so a traced request allocates nothing for its span, and nothing made on the event loop is
+    /// reference-counted or freed on a worker.
+    /// When `remote` carries a `tracestate`, ``RequestTrace/hasTraceState`` is set and the
+    /// caller keeps the state (``TraceStateKey``).
+    public func startRequestTrace(remote: TraceContext?, startNanos: UInt64) -> RequestTrace {
+        var ids = SpanIDGenerator()
+        let span = ids.nonZero()
+        if let remote {
+            let (high, low) = remote.traceID.words
+            let sampled = remote.flags.contains(.sampled)
+            return RequestTrace(traceHigh: high, traceLow: low, spanID: span, parentSpanID: remote.spanID.word,
+                                flags: sampled ? remote.flags.rawValue : 0, startNanos: startNanos,
+                                hasTraceState: !remote.state.isEmpty)
+        }
+        let sampled = sampleThreshold.map { ids.next() < $0 } ?? true
+        return RequestTrace(traceHigh: ids.nonZero(), traceLow: ids.next(), spanID: span, flags: sampled ? 1 : 0, startNanos: startNanos)
     }
 
-    /// The server span of one request, named `METHOD route` when it is exported. Cheaper than
-    /// `startSpan`: the name is not joined into a string, and the fixed attributes are written
-    /// from the request's fields when the span ends (``AtlasSpan/endRequest(_:endNanos:)``).
-    func startRequestSpan(method: String, route: String?, parent: InstrumentationContext, remote: TraceContext?,
-                          startNanos: UInt64) -> AtlasSpan {
-        let (own, sampled) = traceContext(under: remote)
-        return AtlasSpan(name: method, route: route, kind: .server, parentContext: parent, trace: own, parentSpanID: remote?.spanID,
-                         startNanos: startNanos, queue: sampled && keepsOtherSpans ? queue : nil, recording: sampled)
+    /// Ends a request's server span and queues it for export, when its trace is sampled.
+    public func endRequestSpan(_ trace: RequestTrace, request: Request, context: RequestContext, status: Int, endNanos: UInt64) {
+        guard trace.sampled, keepsOtherSpans else { return }
+        let json = queue.encoding == .json
+        // Through pointers: a closure capturing the context copied it, retaining every field.
+        withUnsafePointer(to: request) { request in
+            withUnsafePointer(to: context) { context in
+                queue.record { out, first in
+                    if json {
+                        OTLPTraceEncoder.appendJSONRequestSpan(trace, request.pointee, context.pointee, status: status, endNanos: endNanos,
+                                                               to: &out, first: first)
+                    } else {
+                        OTLPTraceEncoder.appendRequestSpan(trace, request, context, status: status, endNanos: endNanos, to: &out)
+                    }
+                }
+            }
+        }
     }
 
     /// The trace context a span started under `context` is a child of: the one `context`
@@ -141,7 +156,9 @@ public final class AtlasTracer: Tracer {
     @inline(__always)
     func parentTrace(of context: InstrumentationContext) -> (TraceContext?, fromScope: Bool) {
         if !context.isEmpty, let trace = context.traceContext { return (trace, false) }
-        if let span = RequestSpanScope.span { return (span.traceContext, true) }
+        if let trace = RequestSpanScope.trace {
+            return (trace.traceContext(state: trace.hasTraceState ? RequestSpanScope.traceState : nil), true)
+        }
         return (nil, false)
     }
 
@@ -202,12 +219,7 @@ public final class AtlasSpan: Tracing.Span {
 
     struct State {
         var name: String
-        /// Joined to `name` with a space when the span is exported or its name read (the route
-        /// of a request span), so the event loop does not build the string.
-        var nameSuffix: String?
         var attributes = SpanAttributes()
-        /// String attributes given when the span started (``AtlasTracer/startSpan(_:ofKind:context:fields:)``).
-        var fields = SpanFields()
         var events: [SpanEventRecord] = []
         var status: SpanStatus?
         var ended = false
@@ -216,9 +228,8 @@ public final class AtlasSpan: Tracing.Span {
     }
     private let state: Mutex<State>
 
-    init(name: String, route: String? = nil, kind: SpanKind, parentContext: InstrumentationContext, trace: TraceContext,
-         parentSpanID: SpanID?, startNanos: UInt64, queue: SpanQueue?, recording: Bool = true, sharesParentContext: Bool = false,
-         fields: SpanFields = SpanFields()) {
+    init(name: String, kind: SpanKind, parentContext: InstrumentationContext, trace: TraceContext,
+         parentSpanID: SpanID?, startNanos: UInt64, queue: SpanQueue?, recording: Bool = true, sharesParentContext: Bool = false) {
         self.recording = recording
         self.sharesParentContext = sharesParentContext
         self.kind = kind
@@ -227,7 +238,7 @@ public final class AtlasSpan: Tracing.Span {
         self.parentSpanID = parentSpanID
         self.startNanos = startNanos
         self.queue = queue
-        self.state = Mutex(State(name: name, nameSuffix: route, fields: recording ? fields : SpanFields()))
+        self.state = Mutex(State(name: name))
     }
 
     /// The context to start children under: the starting context with this span's trace context.
@@ -243,46 +254,16 @@ public final class AtlasSpan: Tracing.Span {
     }
 
     public var operationName: String {
-        get { state.withLock { state in state.nameSuffix.map { "\(state.name) \($0)" } ?? state.name } }
-        set {
-            state.withLock { state in
-                guard !state.ended else { return }
-                state.name = newValue
-                state.nameSuffix = nil
-            }
-        }
+        get { state.withLock { $0.name } }
+        set { state.withLock { if !$0.ended { $0.name = newValue } } }
     }
 
     public var attributes: SpanAttributes {
-        get {
-            state.withLock { state in
-                var attributes = state.attributes
-                state.fields.forEach { key, value in
-                    if attributes[key] == nil { attributes[key] = value }
-                }
-                return attributes
-            }
-        }
+        get { state.withLock { $0.attributes } }
         set { state.withLock { if !$0.ended { $0.attributes = newValue } } }
     }
 
     public var isRecording: Bool { recording && state.withLock { !$0.ended } }
-
-    /// Ends a request span with its fixed attributes in one step; a 5xx answer marks it an error.
-    func endRequest(_ fields: RequestSpanFields, endNanos: UInt64) {
-        guard recording, let queue else { return }
-        state.withLock { state in
-            guard !state.ended else { return }
-            state.ended = true
-            if fields.status >= 500, state.status?.code != .ok { state.status = SpanStatus(code: .error) }
-            // Through a pointer: a closure capturing the `inout` state copied the whole of it.
-            withUnsafePointer(to: &state) { state in
-                withUnsafePointer(to: fields) { fields in
-                    queue.record { out, first in encode(state, request: fields, endNanos: endNanos, into: &out, first: first) }
-                }
-            }
-        }
-    }
 
     public func setStatus(_ status: SpanStatus) {
         state.withLock { state in
@@ -314,71 +295,65 @@ public final class AtlasSpan: Tracing.Span {
             guard !state.ended else { return }
             state.ended = true
             withUnsafePointer(to: &state) { state in
-                queue?.record { out, first in encode(state, request: nil, endNanos: endNanos, into: &out, first: first) }
+                queue?.record { out, first in encode(state, endNanos: endNanos, into: &out, first: first) }
             }
         }
     }
 
     /// Encodes the ended span in its queue's encoding (the span's lock is held).
-    private func encode(_ state: UnsafePointer<State>, request: UnsafePointer<RequestSpanFields>?, endNanos: UInt64,
-                        into out: inout ProtoWriter, first: Bool) {
+    private func encode(_ state: UnsafePointer<State>, endNanos: UInt64, into out: inout ProtoWriter, first: Bool) {
         let endNanos = max(endNanos, startNanos)
         switch queue?.encoding {
-        case .json?: OTLPTraceEncoder.appendJSON(self, state.pointee, request?.pointee, endNanos: endNanos, to: &out, first: first)
-        default: OTLPTraceEncoder.appendProtobuf(self, state, request, endNanos: endNanos, to: &out)
+        case .json?: OTLPTraceEncoder.appendJSON(self, state.pointee, endNanos: endNanos, to: &out, first: first)
+        default: OTLPTraceEncoder.appendProtobuf(self, state, endNanos: endNanos, to: &out)
         }
     }
 }
 
-/// Up to four string attributes of a span, given when it starts and kept inline (no
-/// allocation); further ones are dropped.
-public struct SpanFields: Sendable {
-    private var first: (key: String, value: String)?
-    private var second: (key: String, value: String)?
-    private var third: (key: String, value: String)?
-    private var fourth: (key: String, value: String)?
-
-    public init() {}
-
-    public init(_ pairs: (key: String, value: String)...) {
-        for pair in pairs { append(pair.key, pair.value) }
-    }
-
-    public mutating func append(_ key: String, _ value: String) {
-        if first == nil { first = (key, value) } else if second == nil { second = (key, value) }
-        else if third == nil { third = (key, value) } else if fourth == nil { fourth = (key, value) }
-    }
-
-    public var isEmpty: Bool { first == nil }
-
-    func forEach(_ body: (String, String) -> Void) {
-        if let first { body(first.key, first.value) } else { return }
-        if let second { body(second.key, second.value) } else { return }
-        if let third { body(third.key, third.value) } else { return }
-        if let fourth { body(fourth.key, fourth.value) }
+extension RequestTrace {
+    /// The span's W3C trace context, with the caller's `tracestate` header value when one came:
+    /// the parent of spans started in its request's handler.
+    func traceContext(state traceState: String?) -> TraceContext {
+        let flags = TraceFlags(rawValue: flags)
+        let own = TraceContext(traceID: TraceID(high: traceHigh, low: traceLow), spanID: SpanID(word: spanID), flags: flags,
+                               state: TraceState())
+        // The incoming `tracestate`, parsed again only for the rare request that brought one.
+        guard let traceState, let withState = try? TraceContext(traceParentHeaderValue: own.traceParentHeaderValue,
+                                                                  traceStateHeaderValue: traceState)
+        else { return own }
+        return withState
     }
 }
 
-/// The fixed attributes of a request span, kept as fields until export.
-struct RequestSpanFields: Sendable {
-    var method: String
-    /// The request, for `url.path`, which is copied from where it arrived rather than built as
-    /// a string first.
-    var request: Request
-    var status: Int
-    var route: String?
-    var tenant: String?
-    var requestID: String?
+extension TraceID {
+    /// The id from its big-endian halves.
+    init(high: UInt64, low: UInt64) {
+        var bytes: TraceID.Bytes = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &bytes) { raw in
+            raw.storeBytes(of: high.bigEndian, as: UInt64.self)
+            raw.storeBytes(of: low.bigEndian, toByteOffset: 8, as: UInt64.self)
+        }
+        self.init(bytes: bytes)
+    }
 
-    /// The semantic-convention attributes (opentelemetry.io/docs/specs/semconv/http/http-spans).
-    var attributes: [(key: String, value: OTLPValue)] {
-        var pairs: [(key: String, value: OTLPValue)] = [
-            ("http.request.method", .string(method)), ("url.path", .string(request.path)),
-            ("http.response.status_code", .int(Int64(status))),
-        ]
-        if let route { pairs.append(("http.route", .string(route))) }
-        if let tenant { pairs.append(("atlas.tenant", .string(tenant))) }
-        if let requestID { pairs.append(("atlas.request_id", .string(requestID))) }
-        return pairs
+    /// The id's big-endian halves.
+    var words: (high: UInt64, low: UInt64) {
+        withUnsafeBytes(of: bytes) {
+            (UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)), UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
+    }
+}
+
+extension SpanID {
+    /// The id from its big-endian word.
+    init(word: UInt64) {
+        var bytes: SpanID.Bytes = (0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &bytes) { $0.storeBytes(of: word.bigEndian, as: UInt64.self) }
+        self.init(bytes: bytes)
+    }
+
+    /// The id as a big-endian word.
+    var word: UInt64 {
+        withUnsafeBytes(of: bytes) { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) }
     }
 }

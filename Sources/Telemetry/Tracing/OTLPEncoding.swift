@@ -4,6 +4,7 @@
 import Tracing
 import W3CTraceContext
 import HTTP
+import HTTPTypes
 
 /// Protocol Buffers wire format (protobuf.dev/programming-guides/encoding): just the field
 /// kinds the OTLP messages use.
@@ -39,7 +40,9 @@ struct ProtoWriter {
                 guard let part else { continue }
                 part.storage.withUnsafeBufferPointer { source in
                     guard part.count > 0 else { return }
-                    (out.baseAddress! + at).initialize(from: source.baseAddress!, count: part.count)
+                    // Raw, so it is one `memcpy`: the typed `initialize(from:count:)` went a
+                    // byte at a time.
+                    UnsafeMutableRawPointer(out.baseAddress! + at).copyMemory(from: source.baseAddress!, byteCount: part.count)
                 }
                 at += part.count
             }
@@ -326,56 +329,32 @@ enum OTLPTraceEncoder {
 
     /// Appends an ended span as a `ScopeSpans.spans` field. The span's lock is held: everything
     /// is read in place, nothing copied out first.
-    static func appendProtobuf(_ span: AtlasSpan, _ statePointer: UnsafePointer<AtlasSpan.State>,
-                               _ requestPointer: UnsafePointer<RequestSpanFields>?, endNanos: UInt64, to out: inout ProtoWriter) {
-        if let requestPointer, appendRequestSpan(span, statePointer, requestPointer, endNanos: endNanos, to: &out) { return }
-        // Through pointers: a closure capturing the state or the request fields copied them.
+    static func appendProtobuf(_ span: AtlasSpan, _ statePointer: UnsafePointer<AtlasSpan.State>, endNanos: UInt64,
+                               to out: inout ProtoWriter) {
+        // Through a pointer: a closure capturing the state copied it.
         out.message(2, reserve: 2) { out in
             let state = statePointer
-            let request = requestPointer
             let trace = span.traceContext
             out.id(1, trace.traceID.bytes)
             out.id(2, trace.spanID.bytes)
             if !trace.state.isEmpty { out.string(3, traceState(trace)) }
             if let parent = span.parentSpanID { out.id(4, parent.bytes) }
-            if let suffix = state.pointee.nameSuffix {
-                out.message(5) { name in
-                    name.raw(state.pointee.name)
-                    name.byte(UInt8(ascii: " "))
-                    name.raw(suffix)
-                }
-            } else {
-                out.string(5, state.pointee.name, always: true)
-            }
+            out.string(5, state.pointee.name, always: true)
             out.uint(6, UInt64(kind(span.kind)))
             out.fixed64(7, span.startNanos)
             out.fixed64(8, endNanos)
-            if let request, state.pointee.attributes.isEmpty {
-                // The common request span: its fixed attributes written straight from their fields.
-                out.stringAttribute(9, "http.request.method", request.pointee.method)
-                out.stringAttribute(9, "url.path", request.pointee.request.path)
-                out.intAttribute(9, "http.response.status_code", Int64(request.pointee.status))
-                if let route = request.pointee.route { out.stringAttribute(9, "http.route", route) }
-                if let tenant = request.pointee.tenant { out.stringAttribute(9, "atlas.tenant", tenant) }
-                if let requestID = request.pointee.requestID { out.stringAttribute(9, "atlas.request_id", requestID) }
-            } else if request == nil {
-                // Fields given at start, then attributes set through the tracing API (storage and
-                // model spans), written as they are iterated: strings and integers directly, the
-                // rest through `OTLPValue`.
-                state.pointee.fields.forEach { key, value in out.stringAttribute(9, key, value) }
-                var written = 0
-                state.pointee.attributes.forEach { key, attribute in
-                    guard written < 128 else { return }
-                    written += 1
-                    switch attribute {
-                    case .string(let text): out.stringAttribute(9, key, text)
-                    case .int64(let number): out.intAttribute(9, key, number)
-                    case .int32(let number): out.intAttribute(9, key, Int64(number))
-                    default: out.message(9) { keyValue(&$0, (key, OTLPValue(attribute))) }
-                    }
+            // Attributes set through the tracing API, written as they are iterated: strings and
+            // integers directly, the rest through `OTLPValue`.
+            var written = 0
+            state.pointee.attributes.forEach { key, attribute in
+                guard written < 128 else { return }
+                written += 1
+                switch attribute {
+                case .string(let text): out.stringAttribute(9, key, text)
+                case .int64(let number): out.intAttribute(9, key, number)
+                case .int32(let number): out.intAttribute(9, key, Int64(number))
+                default: out.message(9) { keyValue(&$0, (key, OTLPValue(attribute))) }
                 }
-            } else {
-                for attribute in attributes(state.pointee, request?.pointee) { out.message(9) { keyValue(&$0, attribute) } }
             }
             for event in state.pointee.events {
                 out.message(11) { eventOut in
@@ -392,65 +371,144 @@ enum OTLPTraceEncoder {
         }
     }
 
-    /// The common request span — the fixed attributes only: no attributes, fields or events set
-    /// through the API, no `tracestate`, no status message — with its exact size worked out
-    /// first and every byte written through one pointer after a single capacity check. The
-    /// general path spent more on bounds and uniqueness checks, closures and string copies than
-    /// on the bytes. False (nothing written) when the span is not of that kind.
-    static func appendRequestSpan(_ span: AtlasSpan, _ state: UnsafePointer<AtlasSpan.State>,
-                                  _ request: UnsafePointer<RequestSpanFields>, endNanos: UInt64, to out: inout ProtoWriter) -> Bool {
-        let trace = span.traceContext
-        guard state.pointee.attributes.isEmpty, state.pointee.fields.isEmpty, state.pointee.events.isEmpty,
-              trace.state.isEmpty, (state.pointee.status?.message ?? "").isEmpty else { return false }
+    /// Appends a request's server span, named `METHOD route`, with the semantic-convention
+    /// attributes (opentelemetry.io/docs/specs/semconv/http/http-spans) `http.request.method`,
+    /// `url.path`, `http.response.status_code`, `http.route`, `atlas.tenant` and
+    /// `atlas.request_id`; a 5xx answer is an error. The exact size is worked out first and
+    /// every byte written through one pointer after a single capacity check: the general
+    /// path spent more on bounds checks, closures and string copies than on the bytes.
+    static func appendRequestSpan(_ trace: RequestTrace, _ request: UnsafePointer<Request>, _ context: UnsafePointer<RequestContext>,
+                                  status: Int, endNanos: UInt64, to out: inout ProtoWriter) {
         @inline(__always) func attribute(_ key: StaticString, string count: Int) -> Int {
             ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: key.utf8CodeUnitCount,
                                                              anyValueCount: ProtoWriter.stringValueLength(count)))
         }
-        let status = UInt64(statusCode(state.pointee.status))
-        let httpStatus = UInt64(bitPattern: Int64(request.pointee.status))
-        let name = state.pointee.name.utf8.count + (state.pointee.nameSuffix.map { 1 + $0.utf8.count } ?? 0)
-        let pathCount = request.pointee.request.withPathBytes { $0.count }
-        var length = 18 + 10 + (span.parentSpanID == nil ? 0 : 10) + ProtoWriter.fieldSize(name) + 2 + 9 + 9
-        length += attribute("http.request.method", string: request.pointee.method.utf8.count)
+        let method = request.pointee.method.rawValue
+        let httpStatus = UInt64(bitPattern: Int64(status))
+        let name = method.utf8.count + (context.pointee.route.map { 1 + $0.utf8.count } ?? 0)
+        let pathCount = request.pointee.withPathBytes { $0.count }
+        let traceState = trace.hasTraceState ? context.pointee[TraceStateKey.self] : nil
+        let traceStateCount = traceState?.utf8.count ?? 0
+        var length = 18 + 10 + (trace.parentSpanID == 0 ? 0 : 10) + ProtoWriter.fieldSize(name) + 2 + 9 + 9
+        if traceStateCount > 0 { length += ProtoWriter.fieldSize(traceStateCount) }
+        length += attribute("http.request.method", string: method.utf8.count)
         length += attribute("url.path", string: pathCount)
         length += ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: SpanCursor.statusCodeKey.utf8CodeUnitCount,
                                                                    anyValueCount: ProtoWriter.intValueLength(httpStatus)))
-        if let route = request.pointee.route { length += attribute("http.route", string: route.utf8.count) }
-        if let tenant = request.pointee.tenant { length += attribute("atlas.tenant", string: tenant.utf8.count) }
-        if let requestID = request.pointee.requestID { length += attribute("atlas.request_id", string: requestID.utf8.count) }
-        length += 2 + (status == 0 ? 0 : 2) + 6
+        if let route = context.pointee.route { length += attribute("http.route", string: route.utf8.count) }
+        if let tenant = context.pointee.tenant { length += attribute("atlas.tenant", string: tenant.utf8.count) }
+        if let requestID = context.pointee.requestID { length += attribute("atlas.request_id", string: requestID.utf8.count) }
+        let failed = status >= 500
+        length += 2 + (failed ? 2 : 0) + 6
         let total = ProtoWriter.fieldSize(length)
         out.write(bound: total) { start in
             var cursor = SpanCursor(at: start)
             cursor.byte(0x12)                                            // ScopeSpans.spans
             cursor.varint(UInt64(length))
-            cursor.byte(0x0A); cursor.byte(16); cursor.raw(trace.traceID.bytes)
-            cursor.byte(0x12); cursor.byte(8); cursor.raw(trace.spanID.bytes)
-            if let parent = span.parentSpanID { cursor.byte(0x22); cursor.byte(8); cursor.raw(parent.bytes) }
+            cursor.byte(0x0A); cursor.byte(16); cursor.big(trace.traceHigh); cursor.big(trace.traceLow)
+            cursor.byte(0x12); cursor.byte(8); cursor.big(trace.spanID)
+            if traceStateCount > 0, let traceState {
+                cursor.byte(0x1A); cursor.varint(UInt64(traceStateCount)); cursor.text(traceState)
+            }
+            if trace.parentSpanID != 0 { cursor.byte(0x22); cursor.byte(8); cursor.big(trace.parentSpanID) }
             cursor.byte(0x2A)                                            // name
             cursor.varint(UInt64(name))
-            cursor.text(state.pointee.name)
-            if let suffix = state.pointee.nameSuffix {
+            cursor.text(method)
+            if let route = context.pointee.route {
                 cursor.byte(UInt8(ascii: " "))
-                cursor.text(suffix)
+                cursor.text(route)
             }
-            cursor.byte(0x30); cursor.byte(UInt8(kind(span.kind)))      // kind
-            cursor.byte(0x39); cursor.little(span.startNanos)
-            cursor.byte(0x41); cursor.little(endNanos)
-            cursor.stringAttribute("http.request.method", request.pointee.method)
-            request.pointee.request.withPathBytes { cursor.bytesAttribute("url.path", $0) }
+            cursor.byte(0x30); cursor.byte(UInt8(kind(.server)))        // kind
+            cursor.byte(0x39); cursor.little(trace.startNanos)
+            cursor.byte(0x41); cursor.little(max(endNanos, trace.startNanos))
+            cursor.stringAttribute("http.request.method", method)
+            request.pointee.withPathBytes { cursor.bytesAttribute("url.path", $0) }
             cursor.intAttribute(SpanCursor.statusCodeKey, httpStatus)
-            if let route = request.pointee.route { cursor.stringAttribute("http.route", route) }
-            if let tenant = request.pointee.tenant { cursor.stringAttribute("atlas.tenant", tenant) }
-            if let requestID = request.pointee.requestID { cursor.stringAttribute("atlas.request_id", requestID) }
+            if let route = context.pointee.route { cursor.stringAttribute("http.route", route) }
+            if let tenant = context.pointee.tenant { cursor.stringAttribute("atlas.tenant", tenant) }
+            if let requestID = context.pointee.requestID { cursor.stringAttribute("atlas.request_id", requestID) }
             cursor.byte(0x7A)                                            // status
-            if status == 0 { cursor.byte(0) } else { cursor.byte(2); cursor.byte(0x18); cursor.byte(UInt8(status)) }
+            if failed { cursor.byte(2); cursor.byte(0x18); cursor.byte(2) } else { cursor.byte(0) }
             cursor.byte(0x85); cursor.byte(0x01); cursor.little32(1)     // flags: sampled
             // The room was made for `total` bytes: writing any other count is a bug to stop at.
             precondition(cursor.position - start == total, "request span size miscounted")
             return total
         }
-        return true
+    }
+
+    /// Appends a span given as values — in protobuf, or as an OTLP/JSON object after a comma
+    /// unless it is `first` — for spans written without a fast path of their own (OTLP/JSON, a
+    /// failed query). `failed` sets the error status.
+    static func appendSpan(trace: TraceContext, parent: UInt64, name: String, kind spanKind: SpanKind, startNanos: UInt64,
+                           endNanos: UInt64, attributes: [(key: String, value: OTLPValue)], events: [SpanEventRecord],
+                           failed: Bool, json: Bool, to out: inout ProtoWriter, first: Bool) {
+        let parentID = parent == 0 ? nil : SpanID(word: parent)
+        if json {
+            out.raw(jsonSpan(trace: trace, parent: parentID, name: name, kind: spanKind, startNanos: startNanos, endNanos: endNanos,
+                             attributes: attributes, events: events, status: failed ? SpanStatus(code: .error) : nil, first: first))
+            return
+        }
+        out.message(2, reserve: 2) { out in
+            out.id(1, trace.traceID.bytes)
+            out.id(2, trace.spanID.bytes)
+            if !trace.state.isEmpty { out.string(3, traceState(trace)) }
+            if let parentID { out.id(4, parentID.bytes) }
+            out.string(5, name, always: true)
+            out.uint(6, UInt64(kind(spanKind)))
+            out.fixed64(7, startNanos)
+            out.fixed64(8, endNanos)
+            for attribute in attributes { out.message(9) { keyValue(&$0, attribute) } }
+            for event in events {
+                out.message(11) { eventOut in
+                    eventOut.fixed64(1, event.timeNanos)
+                    eventOut.string(2, event.name)
+                    for attribute in event.attributes { eventOut.message(3) { keyValue(&$0, attribute) } }
+                }
+            }
+            out.message(15) { status in status.uint(3, failed ? 2 : 0) }
+            out.fixed32(16, 1)  // W3C trace flags: sampled
+        }
+    }
+
+    /// Appends a storage query's client span that succeeded, sized first and written through one
+    /// pointer, as ``appendRequestSpan(_:_:_:status:endNanos:to:)`` does.
+    static func appendQuerySpan(_ span: UnsafePointer<QuerySpan>, endNanos: UInt64, to out: inout ProtoWriter) {
+        @inline(__always) func attribute(_ key: StaticString, string count: Int) -> Int {
+            ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: key.utf8CodeUnitCount,
+                                                             anyValueCount: ProtoWriter.stringValueLength(count)))
+        }
+        let traceStateCount = span.pointee.traceState?.utf8.count ?? 0
+        var length = 18 + 10 + (span.pointee.parentSpanID == 0 ? 0 : 10) + ProtoWriter.fieldSize(span.pointee.name.utf8.count) + 2 + 9 + 9
+        if traceStateCount > 0 { length += ProtoWriter.fieldSize(traceStateCount) }
+        length += attribute("db.system.name", string: span.pointee.system.utf8.count)
+        length += attribute("db.operation.name", string: span.pointee.operation.utf8.count)
+        if let tenant = span.pointee.tenant { length += attribute("atlas.tenant", string: tenant.utf8.count) }
+        length += 2 + 6
+        let total = ProtoWriter.fieldSize(length)
+        out.write(bound: total) { start in
+            var cursor = SpanCursor(at: start)
+            cursor.byte(0x12)                                            // ScopeSpans.spans
+            cursor.varint(UInt64(length))
+            cursor.byte(0x0A); cursor.byte(16); cursor.big(span.pointee.traceHigh); cursor.big(span.pointee.traceLow)
+            cursor.byte(0x12); cursor.byte(8); cursor.big(span.pointee.spanID)
+            if traceStateCount > 0, let traceState = span.pointee.traceState {
+                cursor.byte(0x1A); cursor.varint(UInt64(traceStateCount)); cursor.text(traceState)
+            }
+            if span.pointee.parentSpanID != 0 { cursor.byte(0x22); cursor.byte(8); cursor.big(span.pointee.parentSpanID) }
+            cursor.byte(0x2A)                                            // name
+            cursor.varint(UInt64(span.pointee.name.utf8.count))
+            cursor.text(span.pointee.name)
+            cursor.byte(0x30); cursor.byte(UInt8(kind(.client)))        // kind
+            cursor.byte(0x39); cursor.little(span.pointee.startNanos)
+            cursor.byte(0x41); cursor.little(endNanos)
+            cursor.stringAttribute("db.system.name", span.pointee.system)
+            cursor.stringAttribute("db.operation.name", span.pointee.operation)
+            if let tenant = span.pointee.tenant { cursor.stringAttribute("atlas.tenant", tenant) }
+            cursor.byte(0x7A); cursor.byte(0)                            // status: unset
+            cursor.byte(0x85); cursor.byte(0x01); cursor.little32(1)     // flags: sampled
+            precondition(cursor.position - start == total, "query span size miscounted")
+            return total
+        }
     }
 
     /// OTLP `Status.StatusCode`: 0 unset, 1 ok, 2 error.
@@ -463,21 +521,9 @@ enum OTLPTraceEncoder {
         trace.traceStateHeaderValue ?? ""
     }
 
-    /// The span's attributes sorted by key, with a request span's fixed attributes taking
-    /// precedence over any set through the tracing API under the same key.
-    static func attributes(_ state: AtlasSpan.State, _ request: RequestSpanFields?) -> [(key: String, value: OTLPValue)] {
-        var recorded = OTLPValue.attributes(state.attributes)
-        if !state.fields.isEmpty {
-            state.fields.forEach { key, value in
-                if !recorded.contains(where: { $0.key == key }) { recorded.append((key, .string(value))) }
-            }
-            recorded.sort { $0.key < $1.key }
-        }
-        guard let request else { return recorded }
-        let fixed = request.attributes
-        if recorded.isEmpty { return fixed }
-        let overridden = Set(fixed.map(\.key))
-        return (recorded.filter { !overridden.contains($0.key) } + fixed).sorted { $0.key < $1.key }
+    /// The span's attributes sorted by key.
+    static func attributes(_ state: AtlasSpan.State) -> [(key: String, value: OTLPValue)] {
+        OTLPValue.attributes(state.attributes)
     }
 
     static func keyValue(_ out: inout ProtoWriter, _ attribute: (key: String, value: OTLPValue)) {
@@ -511,25 +557,52 @@ enum OTLPTraceEncoder {
     }
 
     /// Appends an ended span as an OTLP/JSON `Span` object, after a comma unless it is `first`.
-    static func appendJSON(_ span: AtlasSpan, _ state: AtlasSpan.State, _ request: RequestSpanFields?,
-                           endNanos: UInt64, to writer: inout ProtoWriter, first: Bool) {
+    static func appendJSON(_ span: AtlasSpan, _ state: AtlasSpan.State, endNanos: UInt64, to writer: inout ProtoWriter,
+                           first: Bool) {
         // Not on a hot path (OTLP/JSON is for debugging collectors): values, not pointers.
-        let trace = span.traceContext
+        writer.raw(jsonSpan(trace: span.traceContext, parent: span.parentSpanID, name: state.name, kind: span.kind,
+                            startNanos: span.startNanos, endNanos: endNanos, attributes: attributes(state),
+                            events: state.events, status: state.status, first: first))
+    }
+
+    /// Appends a request's server span (as ``appendRequestSpan(_:_:_:status:endNanos:to:)``
+    /// writes it in protobuf) as an OTLP/JSON `Span` object.
+    static func appendJSONRequestSpan(_ trace: RequestTrace, _ request: Request, _ context: RequestContext, status: Int,
+                                      endNanos: UInt64, to writer: inout ProtoWriter, first: Bool) {
+        let method = request.method.rawValue
+        var attributes: [(key: String, value: OTLPValue)] = [
+            ("http.request.method", .string(method)), ("url.path", .string(request.path)),
+            ("http.response.status_code", .int(Int64(status))),
+        ]
+        if let route = context.route { attributes.append(("http.route", .string(route))) }
+        if let tenant = context.tenant { attributes.append(("atlas.tenant", .string(tenant))) }
+        if let requestID = context.requestID { attributes.append(("atlas.request_id", .string(requestID))) }
+        let parent = trace.parentSpanID == 0 ? nil : SpanID(word: trace.parentSpanID)
+        let state = trace.hasTraceState ? context[TraceStateKey.self] : nil
+        writer.raw(jsonSpan(trace: trace.traceContext(state: state), parent: parent, name: context.route.map { "\(method) \($0)" } ?? method,
+                            kind: .server, startNanos: trace.startNanos, endNanos: max(endNanos, trace.startNanos),
+                            attributes: attributes, events: [], status: status >= 500 ? SpanStatus(code: .error) : nil,
+                            first: first))
+    }
+
+    private static func jsonSpan(trace: TraceContext, parent: SpanID?, name: String, kind spanKind: SpanKind, startNanos: UInt64,
+                                 endNanos: UInt64, attributes: [(key: String, value: OTLPValue)], events: [SpanEventRecord],
+                                 status: SpanStatus?, first: Bool) -> String {
         var out = first ? "" : ","
         out += "{\"traceId\":\"\(trace.traceID)\",\"spanId\":\"\(trace.spanID)\""
-        if let parent = span.parentSpanID { out += ",\"parentSpanId\":\"\(parent)\"" }
+        if let parent { out += ",\"parentSpanId\":\"\(parent)\"" }
         let traceState = traceState(trace)
         if !traceState.isEmpty {
             out += ",\"traceState\":"
             JSONText.appendString(traceState, to: &out)
         }
         out += ",\"name\":"
-        JSONText.appendString(state.nameSuffix.map { "\(state.name) \($0)" } ?? state.name, to: &out)
-        out += ",\"kind\":\(kind(span.kind)),\"startTimeUnixNano\":\"\(span.startNanos)\""
+        JSONText.appendString(name, to: &out)
+        out += ",\"kind\":\(kind(spanKind)),\"startTimeUnixNano\":\"\(startNanos)\""
         out += ",\"endTimeUnixNano\":\"\(endNanos)\",\"attributes\":"
-        jsonAttributes(&out, attributes(state, request))
+        jsonAttributes(&out, attributes)
         out += ",\"events\":["
-        for (eventIndex, event) in state.events.enumerated() {
+        for (eventIndex, event) in events.enumerated() {
             if eventIndex > 0 { out += "," }
             out += "{\"timeUnixNano\":\"\(event.timeNanos)\",\"name\":"
             JSONText.appendString(event.name, to: &out)
@@ -537,13 +610,13 @@ enum OTLPTraceEncoder {
             jsonAttributes(&out, event.attributes)
             out += "}"
         }
-        out += "],\"status\":{\"code\":\(statusCode(state.status))"
-        if let message = state.status?.message, !message.isEmpty {
+        out += "],\"status\":{\"code\":\(statusCode(status))"
+        if let message = status?.message, !message.isEmpty {
             out += ",\"message\":"
             JSONText.appendString(message, to: &out)
         }
         out += "}}"
-        writer.raw(out)
+        return out
     }
 
     private static func jsonAttributes(_ out: inout String, _ attributes: [(key: String, value: OTLPValue)]) {
@@ -599,6 +672,12 @@ struct SpanCursor {
         position += 8
     }
 
+    /// An id word as its eight bytes on the wire, most significant first.
+    @inline(__always) mutating func big(_ value: UInt64) {
+        UnsafeMutableRawPointer(position).storeBytes(of: value.bigEndian, as: UInt64.self)
+        position += 8
+    }
+
     @inline(__always) mutating func little32(_ value: UInt32) {
         UnsafeMutableRawPointer(position).storeBytes(of: value.littleEndian, as: UInt32.self)
         position += 4
@@ -614,7 +693,7 @@ struct SpanCursor {
 
     @inline(__always) mutating func text(_ value: String) {
         let copied = value.utf8.withContiguousStorageIfAvailable { bytes -> Int in
-            if let source = bytes.baseAddress { position.update(from: source, count: bytes.count) }
+            if let source = bytes.baseAddress { UnsafeMutableRawPointer(position).copyMemory(from: source, byteCount: bytes.count) }
             return bytes.count
         }
         if let copied {

@@ -22,6 +22,12 @@ struct SpanIDGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 
+    /// A draw that is never 0: W3C reserves all-zero trace and span ids as invalid.
+    mutating func nonZero() -> UInt64 {
+        let word = next()
+        return word == 0 ? 1 : word
+    }
+
     /// A trace id from two draws, stored as they are (the library's `random(using:)` fills it a
     /// byte at a time through a generic generator).
     mutating func traceID() -> TraceID {

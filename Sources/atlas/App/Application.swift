@@ -97,7 +97,7 @@ struct Application: Sendable {
         telemetry.installGlobalTracer()
         // With tracing on, every read and transaction is a client span under the request's span.
         let modulesDatabase: any Database = telemetry.tracer.map { tracer in
-            TracedDatabase(database, tracer: tracer, startSpan: tracer.startDatabaseSpan)
+            TracedDatabase(database, spans: QuerySpans(tracer: tracer))
         } ?? database
         let moduleServices = try await mountRoutes(on: router, database: modulesDatabase, telemetry: telemetry)
 
@@ -117,5 +117,18 @@ struct Application: Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+    }
+}
+
+/// Storage's query spans recorded by Telemetry's tracer, as plain values rather than span objects.
+struct QuerySpans: QuerySpanRecorder {
+    let tracer: AtlasTracer
+
+    func startQuery(_ name: String, system: String, operation: String, tenant: String?) -> QuerySpan {
+        tracer.startQuerySpan(name, system: system, operation: operation, tenant: tenant)
+    }
+
+    func endQuery(_ span: QuerySpan, error: (any Error)?) {
+        tracer.endQuerySpan(span, error: error)
     }
 }
