@@ -16,7 +16,7 @@ public protocol QuerySpanRecorder: Sendable {
     /// Starts the span of a query named `name` (`db.read`, `db.transaction`) with OpenTelemetry's
     /// database attributes `db.system.name` and `db.operation.name`, and `atlas.tenant`, as a
     /// child of the task's current span.
-    func startQuery(_ name: String, system: String, operation: String, tenant: String?) -> Started
+    func startQuery(_ name: StaticString, system: StaticString, operation: StaticString, tenant: String?) -> Started
     /// Ends it, recording `error` when the query failed.
     func endQuery(_ span: Started, error: (any Error)?)
 }
@@ -30,12 +30,12 @@ public struct TracerQuerySpans<Recorder: Tracer>: QuerySpanRecorder {
         self.tracer = tracer
     }
 
-    public func startQuery(_ name: String, system: String, operation: String, tenant: String?) -> Recorder.Span {
-        let span = tracer.startSpan(name, context: InstrumentationContext.current ?? .topLevel, ofKind: .client)
+    public func startQuery(_ name: StaticString, system: StaticString, operation: StaticString, tenant: String?) -> Recorder.Span {
+        let span = tracer.startSpan("\(name)", context: InstrumentationContext.current ?? .topLevel, ofKind: .client)
         if span.isRecording {
             // Built here and set once: each `span.attributes[key] = value` copies the span's
             // attribute dictionary out and back.
-            var attributes: SpanAttributes = ["db.system.name": .string(system), "db.operation.name": .string(operation)]
+            var attributes: SpanAttributes = ["db.system.name": .string("\(system)"), "db.operation.name": .string("\(operation)")]
             if let tenant { attributes["atlas.tenant"] = tenant }
             span.attributes = attributes
         }
@@ -61,7 +61,7 @@ public struct TracerQuerySpans<Recorder: Tracer>: QuerySpanRecorder {
 public struct TracedDatabase<Spans: QuerySpanRecorder>: Database {
     public let base: any Database
     public let spans: Spans
-    private let system: String
+    private let system: StaticString
 
     public init(_ base: any Database, spans: Spans) {
         self.base = base

@@ -16,7 +16,7 @@ import W3CTraceContext
 /// Storage's query spans recorded by the tracer, as the composition root wires them.
 private struct TracerQuerySpanRecorder: QuerySpanRecorder {
     let tracer: AtlasTracer
-    func startQuery(_ name: String, system: String, operation: String, tenant: String?) -> QuerySpan {
+    func startQuery(_ name: StaticString, system: StaticString, operation: StaticString, tenant: String?) -> QuerySpan {
         tracer.startQuerySpan(name, system: system, operation: operation, tenant: tenant)
     }
     func endQuery(_ span: QuerySpan, error: (any Error)?) {

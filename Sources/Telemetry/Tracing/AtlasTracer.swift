@@ -138,8 +138,8 @@ public final class AtlasTracer: Tracer {
             withUnsafePointer(to: context) { context in
                 queue.record { out, first in
                     if json {
-                        OTLPTraceEncoder.appendJSONRequestSpan(trace, request.pointee, context.pointee, status: status, endNanos: endNanos,
-                                                               to: &out, first: first)
+                        OTLPTraceEncoder.appendRequestSpanValues(trace, request.pointee, context.pointee, status: status, endNanos: endNanos,
+                                                                 json: true, to: &out, first: first)
                     } else {
                         OTLPTraceEncoder.appendRequestSpan(trace, request, context, status: status, endNanos: endNanos, to: &out)
                     }

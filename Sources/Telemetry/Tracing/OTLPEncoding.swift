@@ -185,7 +185,7 @@ struct ProtoWriter {
                 keyValue(field, key, anyValueCount: Self.stringValueLength(text.count)) { pointer in
                     var index = Self.putStringValueHead(text.count, at: pointer)
                     if let source = text.baseAddress {
-                        (pointer + index).update(from: source, count: text.count)
+                        UnsafeMutableRawPointer(pointer + index).copyMemory(from: source, byteCount: text.count)
                         index += text.count
                     }
                     return index
@@ -379,19 +379,22 @@ enum OTLPTraceEncoder {
     /// path spent more on bounds checks, closures and string copies than on the bytes.
     static func appendRequestSpan(_ trace: RequestTrace, _ request: UnsafePointer<Request>, _ context: UnsafePointer<RequestContext>,
                                   status: Int, endNanos: UInt64, to out: inout ProtoWriter) {
+        guard let method = request.pointee.knownMethodName else {
+            return appendRequestSpanValues(trace, request.pointee, context.pointee, status: status, endNanos: endNanos, json: false,
+                                           to: &out, first: false)
+        }
         @inline(__always) func attribute(_ key: StaticString, string count: Int) -> Int {
             ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: key.utf8CodeUnitCount,
                                                              anyValueCount: ProtoWriter.stringValueLength(count)))
         }
-        let method = request.pointee.method.rawValue
         let httpStatus = UInt64(bitPattern: Int64(status))
-        let name = method.utf8.count + (context.pointee.route.map { 1 + $0.utf8.count } ?? 0)
+        let name = method.utf8CodeUnitCount + (context.pointee.route.map { 1 + $0.utf8.count } ?? 0)
         let pathCount = request.pointee.withPathBytes { $0.count }
         let traceState = trace.hasTraceState ? context.pointee[TraceStateKey.self] : nil
         let traceStateCount = traceState?.utf8.count ?? 0
         var length = 18 + 10 + (trace.parentSpanID == 0 ? 0 : 10) + ProtoWriter.fieldSize(name) + 2 + 9 + 9
         if traceStateCount > 0 { length += ProtoWriter.fieldSize(traceStateCount) }
-        length += attribute("http.request.method", string: method.utf8.count)
+        length += attribute("http.request.method", string: method.utf8CodeUnitCount)
         length += attribute("url.path", string: pathCount)
         length += ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: SpanCursor.statusCodeKey.utf8CodeUnitCount,
                                                                    anyValueCount: ProtoWriter.intValueLength(httpStatus)))
@@ -478,10 +481,10 @@ enum OTLPTraceEncoder {
                                                              anyValueCount: ProtoWriter.stringValueLength(count)))
         }
         let traceStateCount = span.pointee.traceState?.utf8.count ?? 0
-        var length = 18 + 10 + (span.pointee.parentSpanID == 0 ? 0 : 10) + ProtoWriter.fieldSize(span.pointee.name.utf8.count) + 2 + 9 + 9
+        var length = 18 + 10 + (span.pointee.parentSpanID == 0 ? 0 : 10) + ProtoWriter.fieldSize(span.pointee.name.utf8CodeUnitCount) + 2 + 9 + 9
         if traceStateCount > 0 { length += ProtoWriter.fieldSize(traceStateCount) }
-        length += attribute("db.system.name", string: span.pointee.system.utf8.count)
-        length += attribute("db.operation.name", string: span.pointee.operation.utf8.count)
+        length += attribute("db.system.name", string: span.pointee.system.utf8CodeUnitCount)
+        length += attribute("db.operation.name", string: span.pointee.operation.utf8CodeUnitCount)
         if let tenant = span.pointee.tenant { length += attribute("atlas.tenant", string: tenant.utf8.count) }
         length += 2 + 6
         let total = ProtoWriter.fieldSize(length)
@@ -496,7 +499,7 @@ enum OTLPTraceEncoder {
             }
             if span.pointee.parentSpanID != 0 { cursor.byte(0x22); cursor.byte(8); cursor.big(span.pointee.parentSpanID) }
             cursor.byte(0x2A)                                            // name
-            cursor.varint(UInt64(span.pointee.name.utf8.count))
+            cursor.varint(UInt64(span.pointee.name.utf8CodeUnitCount))
             cursor.text(span.pointee.name)
             cursor.byte(0x30); cursor.byte(UInt8(kind(.client)))        // kind
             cursor.byte(0x39); cursor.little(span.pointee.startNanos)
@@ -565,10 +568,10 @@ enum OTLPTraceEncoder {
                             events: state.events, status: state.status, first: first))
     }
 
-    /// Appends a request's server span (as ``appendRequestSpan(_:_:_:status:endNanos:to:)``
-    /// writes it in protobuf) as an OTLP/JSON `Span` object.
-    static func appendJSONRequestSpan(_ trace: RequestTrace, _ request: Request, _ context: RequestContext, status: Int,
-                                      endNanos: UInt64, to writer: inout ProtoWriter, first: Bool) {
+    /// Appends a request's server span through ``appendSpan(trace:parent:name:kind:startNanos:endNanos:attributes:events:failed:json:to:first:)``:
+    /// as OTLP/JSON, or in protobuf for a method without a static name.
+    static func appendRequestSpanValues(_ trace: RequestTrace, _ request: Request, _ context: RequestContext, status: Int,
+                                        endNanos: UInt64, json: Bool, to out: inout ProtoWriter, first: Bool) {
         let method = request.method.rawValue
         var attributes: [(key: String, value: OTLPValue)] = [
             ("http.request.method", .string(method)), ("url.path", .string(request.path)),
@@ -577,12 +580,10 @@ enum OTLPTraceEncoder {
         if let route = context.route { attributes.append(("http.route", .string(route))) }
         if let tenant = context.tenant { attributes.append(("atlas.tenant", .string(tenant))) }
         if let requestID = context.requestID { attributes.append(("atlas.request_id", .string(requestID))) }
-        let parent = trace.parentSpanID == 0 ? nil : SpanID(word: trace.parentSpanID)
         let state = trace.hasTraceState ? context[TraceStateKey.self] : nil
-        writer.raw(jsonSpan(trace: trace.traceContext(state: state), parent: parent, name: context.route.map { "\(method) \($0)" } ?? method,
-                            kind: .server, startNanos: trace.startNanos, endNanos: max(endNanos, trace.startNanos),
-                            attributes: attributes, events: [], status: status >= 500 ? SpanStatus(code: .error) : nil,
-                            first: first))
+        appendSpan(trace: trace.traceContext(state: state), parent: trace.parentSpanID, name: context.route.map { "\(method) \($0)" } ?? method,
+                   kind: .server, startNanos: trace.startNanos, endNanos: max(endNanos, trace.startNanos), attributes: attributes,
+                   events: [], failed: status >= 500, json: json, to: &out, first: first)
     }
 
     private static func jsonSpan(trace: TraceContext, parent: SpanID?, name: String, kind spanKind: SpanKind, startNanos: UInt64,
@@ -691,6 +692,8 @@ struct SpanCursor {
         }
     }
 
+    /// The UTF-8 of `value`, found once: a native string's own storage, or a small string's bytes
+    /// copied out of its two words.
     @inline(__always) mutating func text(_ value: String) {
         let copied = value.utf8.withContiguousStorageIfAvailable { bytes -> Int in
             if let source = bytes.baseAddress { UnsafeMutableRawPointer(position).copyMemory(from: source, byteCount: bytes.count) }
@@ -703,14 +706,27 @@ struct SpanCursor {
         }
     }
 
+    @inline(__always) mutating func text(_ value: StaticString) {
+        UnsafeMutableRawPointer(position).copyMemory(from: value.utf8Start, byteCount: value.utf8CodeUnitCount)
+        position += value.utf8CodeUnitCount
+    }
+
     /// The key of the request span's one integer attribute.
     static let statusCodeKey: StaticString = "http.response.status_code"
 
     /// A `KeyValue` (field 9) with a string `AnyValue`, lengths as `appendRequestSpan` counted them.
     @inline(__always) mutating func stringAttribute(_ key: StaticString, _ value: String) {
-        attribute(key, anyValueCount: ProtoWriter.stringValueLength(value.utf8.count))
-        position += ProtoWriter.putStringValueHead(value.utf8.count, at: position)
-        text(value)
+        // The bytes found once, for the length and the copy: reading `utf8.count` and the
+        // storage apart cost two walks through the string's representation checks.
+        let written = value.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            bytesAttribute(key, UnsafeRawBufferPointer(bytes))
+            return true
+        }
+        if written == nil { Array(value.utf8).withUnsafeBytes { bytesAttribute(key, $0) } }
+    }
+
+    @inline(__always) mutating func stringAttribute(_ key: StaticString, _ value: StaticString) {
+        bytesAttribute(key, UnsafeRawBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))
     }
 
     /// A string attribute whose UTF-8 is `value`.

@@ -23,14 +23,14 @@ public struct QuerySpan: Sendable {
     var recording = false
     /// The parent's `tracestate`, when it has one (rarely).
     var traceState: String?
-    var name: String
-    var system: String
-    var operation: String
+    var name: StaticString
+    var system: StaticString
+    var operation: StaticString
     var tenant: String?
 
-    /// The attributes, in the order they are written.
+    /// The attributes, in the order they are written (OTLP/JSON, a failed query).
     var attributes: [(key: String, value: OTLPValue)] {
-        var pairs: [(key: String, value: OTLPValue)] = [("db.system.name", .string(system)), ("db.operation.name", .string(operation))]
+        var pairs: [(key: String, value: OTLPValue)] = [("db.system.name", .string("\(system)")), ("db.operation.name", .string("\(operation)"))]
         if let tenant { pairs.append(("atlas.tenant", .string(tenant))) }
         return pairs
     }
@@ -40,7 +40,7 @@ extension AtlasTracer {
     /// Starts a storage query's client span (`db.read`, `db.transaction`) with OpenTelemetry's
     /// database attributes: a child of the current span (`InstrumentationContext.current`, else
     /// the request's), or the root of a new trace sampled like any other.
-    public func startQuerySpan(_ name: String, system: String, operation: String, tenant: String?) -> QuerySpan {
+    public func startQuerySpan(_ name: StaticString, system: StaticString, operation: StaticString, tenant: String?) -> QuerySpan {
         var span = QuerySpan(name: name, system: system, operation: operation, tenant: tenant)
         guard keepsOtherSpans else { return span }
         var ids = SpanIDGenerator()
@@ -72,7 +72,7 @@ extension AtlasTracer {
             queue.record { out, first in
                 if json || error != nil {
                     let events = error.map { [SpanEventRecord.exception($0, at: endNanos)] } ?? []
-                    OTLPTraceEncoder.appendSpan(trace: span.pointee.traceContext, parent: span.pointee.parentSpanID, name: span.pointee.name,
+                    OTLPTraceEncoder.appendSpan(trace: span.pointee.traceContext, parent: span.pointee.parentSpanID, name: "\(span.pointee.name)",
                                                 kind: .client, startNanos: span.pointee.startNanos, endNanos: endNanos,
                                                 attributes: span.pointee.attributes, events: events, failed: error != nil,
                                                 json: json, to: &out, first: first)

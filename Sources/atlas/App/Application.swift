@@ -124,7 +124,7 @@ struct Application: Sendable {
 struct QuerySpans: QuerySpanRecorder {
     let tracer: AtlasTracer
 
-    func startQuery(_ name: String, system: String, operation: String, tenant: String?) -> QuerySpan {
+    func startQuery(_ name: StaticString, system: StaticString, operation: StaticString, tenant: String?) -> QuerySpan {
         tracer.startQuerySpan(name, system: system, operation: operation, tenant: tenant)
     }
 
