@@ -229,6 +229,25 @@ import W3CTraceContext
         span.end(at: DefaultTracerClock.now)
     }
 
+    /// Generators reserve steps of one shared counter: draws from many generators on many
+    /// threads at once, some using fewer steps than they reserved, are all distinct.
+    @Test func spanIDGeneratorsNeverDrawTheSameValue() async {
+        let draws = await withTaskGroup(of: [UInt64].self) { group in
+            for task in 0..<4 {
+                group.addTask {
+                    var values: [UInt64] = []
+                    for round in 0..<5_000 {
+                        var ids = SpanIDGenerator()
+                        for _ in 0...((task + round) % 5) { values.append(ids.next()) }
+                    }
+                    return values
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(draws.count == 4 * 5_000 * 3 && Set(draws).count == draws.count)
+    }
+
     @Test func spanQueueSealsBatchesInArrivalOrder_AndDropsWhenFull() throws {
         let queue = SpanQueue(capacity: 8, batchSize: 3)
         let sealed = Atomic<Int>(0)

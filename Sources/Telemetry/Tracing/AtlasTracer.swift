@@ -133,16 +133,17 @@ public final class AtlasTracer: Tracer {
     public func endRequestSpan(_ trace: RequestTrace, request: Request, context: RequestContext, status: Int, endNanos: UInt64) {
         guard trace.sampled, keepsOtherSpans else { return }
         let json = queue.encoding == .json
-        // Through pointers: a closure capturing the context copied it, retaining every field.
-        withUnsafePointer(to: request) { request in
-            withUnsafePointer(to: context) { context in
-                queue.record { out, first in
-                    if json {
-                        OTLPTraceEncoder.appendRequestSpanValues(trace, request.pointee, context.pointee, status: status, endNanos: endNanos,
-                                                                 json: true, to: &out, first: first)
-                    } else {
-                        OTLPTraceEncoder.appendRequestSpan(trace, request, context, status: status, endNanos: endNanos, to: &out)
-                    }
+        // Only the fields the span needs, read through a pointer: a pointer to the context (or a
+        // closure capturing it) copied the whole context, retaining every field.
+        let fields = RequestSpanEnd(route: context.route, tenant: context.tenant, requestID: context.requestID,
+                                    traceState: trace.hasTraceState ? context[TraceStateKey.self] : nil, status: status,
+                                    endNanos: max(endNanos, trace.startNanos))
+        withUnsafePointer(to: fields) { fields in
+            queue.record { out, first in
+                if json {
+                    OTLPTraceEncoder.appendRequestSpanValues(trace, request, fields, json: true, to: &out, first: first)
+                } else {
+                    OTLPTraceEncoder.appendRequestSpan(trace, request, fields, to: &out)
                 }
             }
         }
@@ -308,6 +309,17 @@ public final class AtlasSpan: Tracing.Span {
         default: OTLPTraceEncoder.appendProtobuf(self, state, endNanos: endNanos, to: &out)
         }
     }
+}
+
+/// What a request span takes from the request's context when it ends.
+struct RequestSpanEnd {
+    var route: String?
+    var tenant: String?
+    var requestID: String?
+    /// The caller's `tracestate`, when one came.
+    var traceState: String?
+    var status: Int
+    var endNanos: UInt64
 }
 
 extension RequestTrace {

@@ -377,20 +377,21 @@ enum OTLPTraceEncoder {
     /// `atlas.request_id`; a 5xx answer is an error. The exact size is worked out first and
     /// every byte written through one pointer after a single capacity check: the general
     /// path spent more on bounds checks, closures and string copies than on the bytes.
-    static func appendRequestSpan(_ trace: RequestTrace, _ request: UnsafePointer<Request>, _ context: UnsafePointer<RequestContext>,
-                                  status: Int, endNanos: UInt64, to out: inout ProtoWriter) {
-        guard let method = request.pointee.knownMethodName else {
-            return appendRequestSpanValues(trace, request.pointee, context.pointee, status: status, endNanos: endNanos, json: false,
-                                           to: &out, first: false)
+    static func appendRequestSpan(_ trace: RequestTrace, _ request: Request, _ fields: UnsafePointer<RequestSpanEnd>,
+                                  to out: inout ProtoWriter) {
+        guard let method = request.knownMethodName else {
+            return appendRequestSpanValues(trace, request, fields, json: false, to: &out, first: false)
         }
+        let route = fields.pointee.route, tenant = fields.pointee.tenant, requestID = fields.pointee.requestID
         @inline(__always) func attribute(_ key: StaticString, string count: Int) -> Int {
             ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: key.utf8CodeUnitCount,
                                                              anyValueCount: ProtoWriter.stringValueLength(count)))
         }
+        let status = fields.pointee.status
         let httpStatus = UInt64(bitPattern: Int64(status))
-        let name = method.utf8CodeUnitCount + (context.pointee.route.map { 1 + $0.utf8.count } ?? 0)
-        let pathCount = request.pointee.withPathBytes { $0.count }
-        let traceState = trace.hasTraceState ? context.pointee[TraceStateKey.self] : nil
+        let name = method.utf8CodeUnitCount + (route.map { 1 + $0.utf8.count } ?? 0)
+        let pathCount = request.withPathBytes { $0.count }
+        let traceState = fields.pointee.traceState
         let traceStateCount = traceState?.utf8.count ?? 0
         var length = 18 + 10 + (trace.parentSpanID == 0 ? 0 : 10) + ProtoWriter.fieldSize(name) + 2 + 9 + 9
         if traceStateCount > 0 { length += ProtoWriter.fieldSize(traceStateCount) }
@@ -398,9 +399,9 @@ enum OTLPTraceEncoder {
         length += attribute("url.path", string: pathCount)
         length += ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: SpanCursor.statusCodeKey.utf8CodeUnitCount,
                                                                    anyValueCount: ProtoWriter.intValueLength(httpStatus)))
-        if let route = context.pointee.route { length += attribute("http.route", string: route.utf8.count) }
-        if let tenant = context.pointee.tenant { length += attribute("atlas.tenant", string: tenant.utf8.count) }
-        if let requestID = context.pointee.requestID { length += attribute("atlas.request_id", string: requestID.utf8.count) }
+        if let route = route { length += attribute("http.route", string: route.utf8.count) }
+        if let tenant = tenant { length += attribute("atlas.tenant", string: tenant.utf8.count) }
+        if let requestID = requestID { length += attribute("atlas.request_id", string: requestID.utf8.count) }
         let failed = status >= 500
         length += 2 + (failed ? 2 : 0) + 6
         let total = ProtoWriter.fieldSize(length)
@@ -417,19 +418,19 @@ enum OTLPTraceEncoder {
             cursor.byte(0x2A)                                            // name
             cursor.varint(UInt64(name))
             cursor.text(method)
-            if let route = context.pointee.route {
+            if let route = route {
                 cursor.byte(UInt8(ascii: " "))
                 cursor.text(route)
             }
             cursor.byte(0x30); cursor.byte(UInt8(kind(.server)))        // kind
             cursor.byte(0x39); cursor.little(trace.startNanos)
-            cursor.byte(0x41); cursor.little(max(endNanos, trace.startNanos))
+            cursor.byte(0x41); cursor.little(fields.pointee.endNanos)
             cursor.stringAttribute("http.request.method", method)
-            request.pointee.withPathBytes { cursor.bytesAttribute("url.path", $0) }
+            request.withPathBytes { cursor.bytesAttribute("url.path", $0) }
             cursor.intAttribute(SpanCursor.statusCodeKey, httpStatus)
-            if let route = context.pointee.route { cursor.stringAttribute("http.route", route) }
-            if let tenant = context.pointee.tenant { cursor.stringAttribute("atlas.tenant", tenant) }
-            if let requestID = context.pointee.requestID { cursor.stringAttribute("atlas.request_id", requestID) }
+            if let route = route { cursor.stringAttribute("http.route", route) }
+            if let tenant = tenant { cursor.stringAttribute("atlas.tenant", tenant) }
+            if let requestID = requestID { cursor.stringAttribute("atlas.request_id", requestID) }
             cursor.byte(0x7A)                                            // status
             if failed { cursor.byte(2); cursor.byte(0x18); cursor.byte(2) } else { cursor.byte(0) }
             cursor.byte(0x85); cursor.byte(0x01); cursor.little32(1)     // flags: sampled
@@ -474,7 +475,7 @@ enum OTLPTraceEncoder {
     }
 
     /// Appends a storage query's client span that succeeded, sized first and written through one
-    /// pointer, as ``appendRequestSpan(_:_:_:status:endNanos:to:)`` does.
+    /// pointer, as ``appendRequestSpan(_:_:_:to:)`` does.
     static func appendQuerySpan(_ span: UnsafePointer<QuerySpan>, endNanos: UInt64, to out: inout ProtoWriter) {
         @inline(__always) func attribute(_ key: StaticString, string count: Int) -> Int {
             ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: key.utf8CodeUnitCount,
@@ -570,20 +571,21 @@ enum OTLPTraceEncoder {
 
     /// Appends a request's server span through ``appendSpan(trace:parent:name:kind:startNanos:endNanos:attributes:events:failed:json:to:first:)``:
     /// as OTLP/JSON, or in protobuf for a method without a static name.
-    static func appendRequestSpanValues(_ trace: RequestTrace, _ request: Request, _ context: RequestContext, status: Int,
-                                        endNanos: UInt64, json: Bool, to out: inout ProtoWriter, first: Bool) {
+    static func appendRequestSpanValues(_ trace: RequestTrace, _ request: Request, _ fields: UnsafePointer<RequestSpanEnd>, json: Bool,
+                                        to out: inout ProtoWriter, first: Bool) {
         let method = request.method.rawValue
+        let status = fields.pointee.status
         var attributes: [(key: String, value: OTLPValue)] = [
             ("http.request.method", .string(method)), ("url.path", .string(request.path)),
             ("http.response.status_code", .int(Int64(status))),
         ]
-        if let route = context.route { attributes.append(("http.route", .string(route))) }
-        if let tenant = context.tenant { attributes.append(("atlas.tenant", .string(tenant))) }
-        if let requestID = context.requestID { attributes.append(("atlas.request_id", .string(requestID))) }
-        let state = trace.hasTraceState ? context[TraceStateKey.self] : nil
-        appendSpan(trace: trace.traceContext(state: state), parent: trace.parentSpanID, name: context.route.map { "\(method) \($0)" } ?? method,
-                   kind: .server, startNanos: trace.startNanos, endNanos: max(endNanos, trace.startNanos), attributes: attributes,
-                   events: [], failed: status >= 500, json: json, to: &out, first: first)
+        if let route = fields.pointee.route { attributes.append(("http.route", .string(route))) }
+        if let tenant = fields.pointee.tenant { attributes.append(("atlas.tenant", .string(tenant))) }
+        if let requestID = fields.pointee.requestID { attributes.append(("atlas.request_id", .string(requestID))) }
+        appendSpan(trace: trace.traceContext(state: fields.pointee.traceState), parent: trace.parentSpanID,
+                   name: fields.pointee.route.map { "\(method) \($0)" } ?? method, kind: .server, startNanos: trace.startNanos,
+                   endNanos: fields.pointee.endNanos, attributes: attributes, events: [], failed: status >= 500, json: json,
+                   to: &out, first: first)
     }
 
     private static func jsonSpan(trace: TraceContext, parent: SpanID?, name: String, kind spanKind: SpanKind, startNanos: UInt64,
