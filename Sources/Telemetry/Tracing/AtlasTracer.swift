@@ -139,11 +139,11 @@ public final class AtlasTracer: Tracer {
                                     traceState: trace.hasTraceState ? context[TraceStateKey.self] : nil, status: status,
                                     endNanos: max(endNanos, trace.startNanos))
         withUnsafePointer(to: fields) { fields in
-            queue.record { out, first in
-                if json {
-                    OTLPTraceEncoder.appendRequestSpanValues(trace, request, fields, json: true, to: &out, first: first)
-                } else {
-                    OTLPTraceEncoder.appendRequestSpan(trace, request, fields, to: &out)
+            if !json, let method = request.knownMethodName {
+                queue.record(asRecord: true) { out, _ in OTLPTraceEncoder.appendRequestRecord(trace, request, fields, method: method, to: &out) }
+            } else {
+                queue.record { out, first in
+                    OTLPTraceEncoder.appendRequestSpanValues(trace, request, fields, json: json, to: &out, first: first)
                 }
             }
         }

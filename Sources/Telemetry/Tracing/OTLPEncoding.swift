@@ -26,6 +26,11 @@ struct ProtoWriter {
     /// Empties the writer, keeping its buffer.
     mutating func removeAll() { count = 0 }
 
+    /// Calls `body` with the message's bytes.
+    func withMessage<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+    }
+
     /// Copies another writer's message in.
     mutating func append(_ other: ProtoWriter) {
         other.storage.withUnsafeBytes { raw(UnsafeRawBufferPointer(rebasing: $0[0..<other.count])) }
@@ -309,6 +314,7 @@ enum OTLPTraceEncoder {
     /// An `ExportTraceServiceRequest` carrying `batch` (already encoded `ScopeSpans.spans`): the
     /// few bytes of envelope, then the batch copied once.
     static func protobuf(_ batch: SpanBatch, resource: [(key: String, value: OTLPValue)]) -> [UInt8] {
+        let batch = finish(batch)
         var resourceField = ProtoWriter(capacity: 128)                   // ResourceSpans.resource
         resourceField.message(1) { res in
             for attribute in resource { res.message(1) { keyValue(&$0, attribute) } }
@@ -371,37 +377,115 @@ enum OTLPTraceEncoder {
         }
     }
 
-    /// Appends a request's server span, named `METHOD route`, with the semantic-convention
-    /// attributes (opentelemetry.io/docs/specs/semconv/http/http-spans) `http.request.method`,
-    /// `url.path`, `http.response.status_code`, `http.route`, `atlas.tenant` and
-    /// `atlas.request_id`; a 5xx answer is an error. The exact size is worked out first and
-    /// every byte written through one pointer after a single capacity check: the general
-    /// path spent more on bounds checks, closures and string copies than on the bytes.
-    static func appendRequestSpan(_ trace: RequestTrace, _ request: Request, _ fields: UnsafePointer<RequestSpanEnd>,
-                                  to out: inout ProtoWriter) {
-        guard let method = request.knownMethodName else {
-            return appendRequestSpanValues(trace, request, fields, json: false, to: &out, first: false)
-        }
+    /// The tag of a request span recorded as its raw fields (``appendRequestRecord(_:_:_:method:to:)``)
+    /// in a batch of encoded spans: not a field number and wire type a batch otherwise holds
+    /// (every span there is field 2, length-delimited, tag 0x12).
+    static let requestRecordTag: UInt8 = 0xFF
+    /// A request record's fixed part: ids and times, status, counts of its byte strings.
+    static let requestRecordHead = 48 + 4 + 20
+
+    /// Records a request's server span in the batch as its raw fields — ids, times, status and
+    /// the bytes of method, path, route, tenant, request id and `tracestate` — for the exporter
+    /// to encode (``finish(_:)``). The event loop ends most traced requests; copying the fields
+    /// costs it about half of encoding them, and the exporter's thread does the rest.
+    static func appendRequestRecord(_ trace: RequestTrace, _ request: Request, _ fields: UnsafePointer<RequestSpanEnd>,
+                                    method: StaticString, to out: inout ProtoWriter) {
         let route = fields.pointee.route, tenant = fields.pointee.tenant, requestID = fields.pointee.requestID
+        let traceState = fields.pointee.traceState
+        let pathCount = request.withPathBytes { $0.count }
+        let routeCount = route?.utf8.count ?? 0, tenantCount = tenant?.utf8.count ?? 0
+        let requestIDCount = requestID?.utf8.count ?? 0, traceStateCount = traceState?.utf8.count ?? 0
+        let length = requestRecordHead + method.utf8CodeUnitCount + pathCount + routeCount + tenantCount + requestIDCount + traceStateCount
+        let total = 5 + length
+        out.write(bound: total) { start in
+            var cursor = SpanCursor(at: start)
+            cursor.byte(requestRecordTag)
+            cursor.little32(UInt32(length))
+            cursor.little(trace.traceHigh); cursor.little(trace.traceLow); cursor.little(trace.spanID); cursor.little(trace.parentSpanID)
+            cursor.little(trace.startNanos); cursor.little(fields.pointee.endNanos)
+            cursor.little16(UInt16(clamping: fields.pointee.status))
+            cursor.byte(UInt8(method.utf8CodeUnitCount))
+            cursor.byte((route == nil ? 0 : 1) | (tenant == nil ? 0 : 2) | (requestID == nil ? 0 : 4))
+            cursor.little32(UInt32(pathCount)); cursor.little32(UInt32(routeCount)); cursor.little32(UInt32(tenantCount))
+            cursor.little32(UInt32(requestIDCount)); cursor.little32(UInt32(traceStateCount))
+            cursor.text(method)
+            request.withPathBytes { cursor.bytes($0) }
+            if let route { cursor.text(route) }
+            if let tenant { cursor.text(tenant) }
+            if let requestID { cursor.text(requestID) }
+            if let traceState { cursor.text(traceState) }
+            precondition(cursor.position - start == total, "request record size miscounted")
+            return total
+        }
+    }
+
+    /// Encodes a batch's request records (``appendRequestRecord(_:_:_:method:to:)``) as spans,
+    /// keeping its encoded spans as they are; a batch without records is returned unchanged.
+    static func finish(_ batch: SpanBatch) -> SpanBatch {
+        guard batch.records > 0 else { return batch }
+        var out = ProtoWriter(capacity: batch.encoded.count + batch.encoded.count / 2 + 64)
+        batch.encoded.withMessage { all in
+            var index = 0
+            while index < all.count {
+                if all[index] == requestRecordTag {
+                    let length = Int(UInt32(littleEndian: all.loadUnaligned(fromByteOffset: index + 1, as: UInt32.self)))
+                    appendRequestSpan(record: UnsafeRawBufferPointer(rebasing: all[(index + 5)..<(index + 5 + length)]), to: &out)
+                    index += 5 + length
+                } else {
+                    // An encoded span: tag 0x12, a varint length, the span.
+                    var end = index + 1
+                    var length = 0, shift = 0
+                    while true {
+                        let byte = all[end]
+                        end += 1
+                        length |= Int(byte & 0x7F) << shift
+                        shift += 7
+                        if byte < 0x80 { break }
+                    }
+                    out.raw(UnsafeRawBufferPointer(rebasing: all[index..<(end + length)]))
+                    index = end + length
+                }
+            }
+        }
+        return SpanBatch(encoded: out, count: batch.count)
+    }
+
+    /// Appends a request's server span from its record, named `METHOD route`, with the
+    /// semantic-convention attributes (opentelemetry.io/docs/specs/semconv/http/http-spans)
+    /// `http.request.method`, `url.path`, `http.response.status_code`, `http.route`,
+    /// `atlas.tenant` and `atlas.request_id`; a 5xx answer is an error. The exact size is worked
+    /// out first and every byte written through one pointer after a single capacity check.
+    static func appendRequestSpan(record: UnsafeRawBufferPointer, to out: inout ProtoWriter) {
+        func word(_ offset: Int) -> UInt64 { UInt64(littleEndian: record.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        func count(_ offset: Int) -> Int { Int(UInt32(littleEndian: record.loadUnaligned(fromByteOffset: offset, as: UInt32.self))) }
         @inline(__always) func attribute(_ key: StaticString, string count: Int) -> Int {
             ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: key.utf8CodeUnitCount,
                                                              anyValueCount: ProtoWriter.stringValueLength(count)))
         }
-        let status = fields.pointee.status
+        let (traceHigh, traceLow, spanID, parentSpanID, startNanos, endNanos) = (word(0), word(8), word(16), word(24), word(32), word(40))
+        let status = Int(UInt16(littleEndian: record.loadUnaligned(fromByteOffset: 48, as: UInt16.self)))
+        let present = record[51]
+        var at = requestRecordHead
+        func take(_ count: Int) -> UnsafeRawBufferPointer {
+            defer { at += count }
+            return UnsafeRawBufferPointer(rebasing: record[at..<(at + count)])
+        }
+        let method = take(Int(record[50])), path = take(count(52))
+        let route = present & 1 == 0 ? nil : take(count(56))
+        let tenant = present & 2 == 0 ? nil : take(count(60))
+        let requestID = present & 4 == 0 ? nil : take(count(64))
+        let traceState = take(count(68))
         let httpStatus = UInt64(bitPattern: Int64(status))
-        let name = method.utf8CodeUnitCount + (route.map { 1 + $0.utf8.count } ?? 0)
-        let pathCount = request.withPathBytes { $0.count }
-        let traceState = fields.pointee.traceState
-        let traceStateCount = traceState?.utf8.count ?? 0
-        var length = 18 + 10 + (trace.parentSpanID == 0 ? 0 : 10) + ProtoWriter.fieldSize(name) + 2 + 9 + 9
-        if traceStateCount > 0 { length += ProtoWriter.fieldSize(traceStateCount) }
-        length += attribute("http.request.method", string: method.utf8CodeUnitCount)
-        length += attribute("url.path", string: pathCount)
+        let name = method.count + (route.map { 1 + $0.count } ?? 0)
+        var length = 18 + 10 + (parentSpanID == 0 ? 0 : 10) + ProtoWriter.fieldSize(name) + 2 + 9 + 9
+        if !traceState.isEmpty { length += ProtoWriter.fieldSize(traceState.count) }
+        length += attribute("http.request.method", string: method.count)
+        length += attribute("url.path", string: path.count)
         length += ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: SpanCursor.statusCodeKey.utf8CodeUnitCount,
                                                                    anyValueCount: ProtoWriter.intValueLength(httpStatus)))
-        if let route = route { length += attribute("http.route", string: route.utf8.count) }
-        if let tenant = tenant { length += attribute("atlas.tenant", string: tenant.utf8.count) }
-        if let requestID = requestID { length += attribute("atlas.request_id", string: requestID.utf8.count) }
+        if let route { length += attribute("http.route", string: route.count) }
+        if let tenant { length += attribute("atlas.tenant", string: tenant.count) }
+        if let requestID { length += attribute("atlas.request_id", string: requestID.count) }
         let failed = status >= 500
         length += 2 + (failed ? 2 : 0) + 6
         let total = ProtoWriter.fieldSize(length)
@@ -409,28 +493,26 @@ enum OTLPTraceEncoder {
             var cursor = SpanCursor(at: start)
             cursor.byte(0x12)                                            // ScopeSpans.spans
             cursor.varint(UInt64(length))
-            cursor.byte(0x0A); cursor.byte(16); cursor.big(trace.traceHigh); cursor.big(trace.traceLow)
-            cursor.byte(0x12); cursor.byte(8); cursor.big(trace.spanID)
-            if traceStateCount > 0, let traceState {
-                cursor.byte(0x1A); cursor.varint(UInt64(traceStateCount)); cursor.text(traceState)
-            }
-            if trace.parentSpanID != 0 { cursor.byte(0x22); cursor.byte(8); cursor.big(trace.parentSpanID) }
+            cursor.byte(0x0A); cursor.byte(16); cursor.big(traceHigh); cursor.big(traceLow)
+            cursor.byte(0x12); cursor.byte(8); cursor.big(spanID)
+            if !traceState.isEmpty { cursor.byte(0x1A); cursor.varint(UInt64(traceState.count)); cursor.bytes(traceState) }
+            if parentSpanID != 0 { cursor.byte(0x22); cursor.byte(8); cursor.big(parentSpanID) }
             cursor.byte(0x2A)                                            // name
             cursor.varint(UInt64(name))
-            cursor.text(method)
-            if let route = route {
+            cursor.bytes(method)
+            if let route {
                 cursor.byte(UInt8(ascii: " "))
-                cursor.text(route)
+                cursor.bytes(route)
             }
             cursor.byte(0x30); cursor.byte(UInt8(kind(.server)))        // kind
-            cursor.byte(0x39); cursor.little(trace.startNanos)
-            cursor.byte(0x41); cursor.little(fields.pointee.endNanos)
-            cursor.stringAttribute("http.request.method", method)
-            request.withPathBytes { cursor.bytesAttribute("url.path", $0) }
+            cursor.byte(0x39); cursor.little(startNanos)
+            cursor.byte(0x41); cursor.little(endNanos)
+            cursor.bytesAttribute("http.request.method", method)
+            cursor.bytesAttribute("url.path", path)
             cursor.intAttribute(SpanCursor.statusCodeKey, httpStatus)
-            if let route = route { cursor.stringAttribute("http.route", route) }
-            if let tenant = tenant { cursor.stringAttribute("atlas.tenant", tenant) }
-            if let requestID = requestID { cursor.stringAttribute("atlas.request_id", requestID) }
+            if let route { cursor.bytesAttribute("http.route", route) }
+            if let tenant { cursor.bytesAttribute("atlas.tenant", tenant) }
+            if let requestID { cursor.bytesAttribute("atlas.request_id", requestID) }
             cursor.byte(0x7A)                                            // status
             if failed { cursor.byte(2); cursor.byte(0x18); cursor.byte(2) } else { cursor.byte(0) }
             cursor.byte(0x85); cursor.byte(0x01); cursor.little32(1)     // flags: sampled
@@ -475,7 +557,7 @@ enum OTLPTraceEncoder {
     }
 
     /// Appends a storage query's client span that succeeded, sized first and written through one
-    /// pointer, as ``appendRequestSpan(_:_:_:to:)`` does.
+    /// pointer, as ``appendRequestSpan(record:to:)`` does.
     static func appendQuerySpan(_ span: UnsafePointer<QuerySpan>, endNanos: UInt64, to out: inout ProtoWriter) {
         @inline(__always) func attribute(_ key: StaticString, string count: Int) -> Int {
             ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: key.utf8CodeUnitCount,
@@ -679,6 +761,16 @@ struct SpanCursor {
     @inline(__always) mutating func big(_ value: UInt64) {
         UnsafeMutableRawPointer(position).storeBytes(of: value.bigEndian, as: UInt64.self)
         position += 8
+    }
+
+    @inline(__always) mutating func little16(_ value: UInt16) {
+        UnsafeMutableRawPointer(position).storeBytes(of: value.littleEndian, as: UInt16.self)
+        position += 2
+    }
+
+    @inline(__always) mutating func bytes(_ value: UnsafeRawBufferPointer) {
+        if let source = value.baseAddress { UnsafeMutableRawPointer(position).copyMemory(from: source, byteCount: value.count) }
+        position += value.count
     }
 
     @inline(__always) mutating func little32(_ value: UInt32) {

@@ -74,6 +74,8 @@ public final class SpanQueue: Sendable {
         /// The batch spans are written into.
         var filling: ProtoWriter?
         var fillingCount = 0
+        /// Request records among them (``OTLPTraceEncoder/appendRequestRecord(_:_:_:method:to:)``).
+        var fillingRecords = 0
         /// Sealed batches, oldest first.
         var sealed: [SpanBatch] = []
         /// Spans in `filling` and `sealed`.
@@ -100,7 +102,7 @@ public final class SpanQueue: Sendable {
 
     /// Encodes an ended span into the batch being filled (`first` tells the encoder it starts
     /// the batch), or drops it when the queue is full.
-    func record(_ encode: (inout ProtoWriter, _ first: Bool) -> Void) {
+    func record(asRecord: Bool = false, _ encode: (inout ProtoWriter, _ first: Bool) -> Void) {
         var ready: (@Sendable () -> Void)?
         let accepted = storage.withLock { storage in
             guard storage.count < capacity, storage.sealedBytes < maxQueuedBytes else { return false }
@@ -110,12 +112,14 @@ public final class SpanQueue: Sendable {
             }
             encode(&storage.filling!, first)
             storage.fillingCount += 1
+            if asRecord { storage.fillingRecords += 1 }
             storage.count += 1
             if storage.fillingCount >= batchSize || storage.filling!.count >= maxBatchBytes {
-                let batch = SpanBatch(encoded: storage.filling.take()!, count: storage.fillingCount)
+                let batch = SpanBatch(encoded: storage.filling.take()!, count: storage.fillingCount, records: storage.fillingRecords)
                 storage.sealedBytes += batch.encoded.count
                 storage.sealed.append(batch)
                 storage.fillingCount = 0
+                storage.fillingRecords = 0
                 ready = storage.onReady
             }
             return true
@@ -142,8 +146,9 @@ public final class SpanQueue: Sendable {
                 batch = storage.sealed.removeFirst()
                 storage.sealedBytes -= batch.encoded.count
             } else if storage.fillingCount > 0, let filling = storage.filling.take() {
-                batch = SpanBatch(encoded: filling, count: storage.fillingCount)
+                batch = SpanBatch(encoded: filling, count: storage.fillingCount, records: storage.fillingRecords)
                 storage.fillingCount = 0
+                storage.fillingRecords = 0
             } else {
                 return nil
             }
@@ -176,4 +181,6 @@ public final class SpanQueue: Sendable {
 struct SpanBatch: Sendable {
     var encoded: ProtoWriter
     var count: Int
+    /// How many of the spans are request records still to encode (``OTLPTraceEncoder/finish(_:)``).
+    var records = 0
 }
