@@ -113,6 +113,7 @@ public final class AtlasTracer: Tracer {
     /// the request's own, written out when it ends (``endRequestSpan(_:request:context:status:endNanos:)``),
     /// so a traced request allocates nothing for its span, and nothing made on the event loop is
     /// reference-counted or freed on a worker.
+    ///
     /// When `remote` carries a `tracestate`, ``RequestTrace/hasTraceState`` is set and the
     /// caller keeps the state (``TraceStateKey``).
     public func startRequestTrace(remote: TraceContext?, startNanos: UInt64) -> RequestTrace {

@@ -423,7 +423,8 @@ enum OTLPTraceEncoder {
     /// keeping its encoded spans as they are; a batch without records is returned unchanged.
     static func finish(_ batch: SpanBatch) -> SpanBatch {
         guard batch.records > 0 else { return batch }
-        var out = ProtoWriter(capacity: batch.encoded.count + batch.encoded.count / 2 + 64)
+        // A span takes about 100 bytes more than its record (keys and framing).
+        var out = ProtoWriter(capacity: batch.encoded.count + batch.records * 160 + 64)
         batch.encoded.withMessage { all in
             var index = 0
             while index < all.count {

@@ -23,9 +23,10 @@ extension RequestContext {
 
 /// Starts a server span per request (continuing an incoming W3C `traceparent`) and ends it with
 /// the semantic-convention attributes `http.request.method`, `http.route`, `url.path`,
-/// `http.response.status_code` and `atlas.tenant`; 5xx answers mark the span as an error. The
-/// span is the request's ``RequestContext/trace``, so the access log line carries its
-/// `trace_id` and `span_id`. As the router's ``RequestScope`` it makes the server span the
+/// `http.response.status_code`, `atlas.tenant` and `atlas.request_id`; 5xx answers mark the span
+/// as an error. The span is the request's ``RequestContext/trace``, a value, so the access log
+/// line carries its `trace_id` and `span_id`; a handler adds nothing to it, but starts a child
+/// span for attributes of its own. As the router's ``RequestScope`` it makes the server span the
 /// current request span of each async handler's task, so spans started anywhere below it —
 /// storage, graph nodes, model calls — are its children and outgoing calls carry its
 /// `traceparent`, though `InstrumentationContext.current` stays unset until a `withSpan` below
