@@ -27,18 +27,7 @@ public struct Request: Sendable {
 
     /// The method's name for the methods the router indexes (`GET`, `HEAD`, `POST`, `PUT`,
     /// `DELETE`, `PATCH`, `OPTIONS`) without building a string; `nil` for any other.
-    public var knownMethodName: StaticString? {
-        switch storage.methodIndex {
-        case .get: "GET"
-        case .head: "HEAD"
-        case .post: "POST"
-        case .put: "PUT"
-        case .delete: "DELETE"
-        case .patch: "PATCH"
-        case .options: "OPTIONS"
-        case .other: nil
-        }
-    }
+    public var knownMethodName: StaticString? { storage.methodIndex.name }
 
     /// The minor HTTP version: 1 for HTTP/1.1, 0 for HTTP/1.0.
     public var minorVersion: Int { Int(storage.minorVersion) }

@@ -24,6 +24,20 @@ enum MethodIndex: UInt8 {
         default: self = .other
         }
     }
+
+    /// The method's name; `nil` for ``other``.
+    var name: StaticString? {
+        switch self {
+        case .get: "GET"
+        case .head: "HEAD"
+        case .post: "POST"
+        case .put: "PUT"
+        case .delete: "DELETE"
+        case .patch: "PATCH"
+        case .options: "OPTIONS"
+        case .other: nil
+        }
+    }
 }
 
 /// Where one header field sits inside ``RequestStorage/head``.

@@ -176,7 +176,7 @@ public final class AtlasTracer: Tracer {
         } else {
             sampled = true
         }
-        let own = TraceContext(traceID: parent?.traceID ?? ids.traceID(), spanID: ids.spanID(),
+        let own = TraceContext(traceID: parent?.traceID ?? TraceID(high: ids.nonZero(), low: ids.next()), spanID: SpanID(word: ids.nonZero()),
                                flags: sampled ? (parent?.flags ?? .sampled) : [], state: parent?.state ?? TraceState())
         return (own, sampled)
     }

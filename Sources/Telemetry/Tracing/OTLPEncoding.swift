@@ -459,10 +459,6 @@ enum OTLPTraceEncoder {
     static func appendRequestSpan(record: UnsafeRawBufferPointer, to out: inout ProtoWriter) {
         func word(_ offset: Int) -> UInt64 { UInt64(littleEndian: record.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
         func count(_ offset: Int) -> Int { Int(UInt32(littleEndian: record.loadUnaligned(fromByteOffset: offset, as: UInt32.self))) }
-        @inline(__always) func attribute(_ key: StaticString, string count: Int) -> Int {
-            ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: key.utf8CodeUnitCount,
-                                                             anyValueCount: ProtoWriter.stringValueLength(count)))
-        }
         let (traceHigh, traceLow, spanID, parentSpanID, startNanos, endNanos) = (word(0), word(8), word(16), word(24), word(32), word(40))
         let status = Int(UInt16(littleEndian: record.loadUnaligned(fromByteOffset: 48, as: UInt16.self)))
         let present = record[51]
@@ -477,49 +473,29 @@ enum OTLPTraceEncoder {
         let requestID = present & 4 == 0 ? nil : take(count(64))
         let traceState = take(count(68))
         let httpStatus = UInt64(bitPattern: Int64(status))
-        let name = method.count + (route.map { 1 + $0.count } ?? 0)
-        var length = 18 + 10 + (parentSpanID == 0 ? 0 : 10) + ProtoWriter.fieldSize(name) + 2 + 9 + 9
-        if !traceState.isEmpty { length += ProtoWriter.fieldSize(traceState.count) }
-        length += attribute("http.request.method", string: method.count)
-        length += attribute("url.path", string: path.count)
-        length += ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: SpanCursor.statusCodeKey.utf8CodeUnitCount,
-                                                                   anyValueCount: ProtoWriter.intValueLength(httpStatus)))
-        if let route { length += attribute("http.route", string: route.count) }
-        if let tenant { length += attribute("atlas.tenant", string: tenant.count) }
-        if let requestID { length += attribute("atlas.request_id", string: requestID.count) }
-        let failed = status >= 500
-        length += 2 + (failed ? 2 : 0) + 6
-        let total = ProtoWriter.fieldSize(length)
-        out.write(bound: total) { start in
-            var cursor = SpanCursor(at: start)
-            cursor.byte(0x12)                                            // ScopeSpans.spans
-            cursor.varint(UInt64(length))
-            cursor.byte(0x0A); cursor.byte(16); cursor.big(traceHigh); cursor.big(traceLow)
-            cursor.byte(0x12); cursor.byte(8); cursor.big(spanID)
-            if !traceState.isEmpty { cursor.byte(0x1A); cursor.varint(UInt64(traceState.count)); cursor.bytes(traceState) }
-            if parentSpanID != 0 { cursor.byte(0x22); cursor.byte(8); cursor.big(parentSpanID) }
-            cursor.byte(0x2A)                                            // name
-            cursor.varint(UInt64(name))
+        let frame = SpanFrame(traceHigh: traceHigh, traceLow: traceLow, spanID: spanID, parentSpanID: parentSpanID,
+                              traceState: traceState, nameCount: method.count + (route.map { 1 + $0.count } ?? 0), kind: .server,
+                              startNanos: startNanos, endNanos: endNanos, failed: status >= 500)
+        var attributes = SpanCursor.stringAttributeLength("http.request.method", method.count)
+        attributes += SpanCursor.stringAttributeLength("url.path", path.count)
+        attributes += ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: SpanCursor.statusCodeKey.utf8CodeUnitCount,
+                                                                       anyValueCount: ProtoWriter.intValueLength(httpStatus)))
+        if let route { attributes += SpanCursor.stringAttributeLength("http.route", route.count) }
+        if let tenant { attributes += SpanCursor.stringAttributeLength("atlas.tenant", tenant.count) }
+        if let requestID { attributes += SpanCursor.stringAttributeLength("atlas.request_id", requestID.count) }
+        frame.write(attributes: attributes, to: &out) { cursor in
             cursor.bytes(method)
             if let route {
                 cursor.byte(UInt8(ascii: " "))
                 cursor.bytes(route)
             }
-            cursor.byte(0x30); cursor.byte(UInt8(kind(.server)))        // kind
-            cursor.byte(0x39); cursor.little(startNanos)
-            cursor.byte(0x41); cursor.little(endNanos)
+        } attributes: { cursor in
             cursor.bytesAttribute("http.request.method", method)
             cursor.bytesAttribute("url.path", path)
             cursor.intAttribute(SpanCursor.statusCodeKey, httpStatus)
             if let route { cursor.bytesAttribute("http.route", route) }
             if let tenant { cursor.bytesAttribute("atlas.tenant", tenant) }
             if let requestID { cursor.bytesAttribute("atlas.request_id", requestID) }
-            cursor.byte(0x7A)                                            // status
-            if failed { cursor.byte(2); cursor.byte(0x18); cursor.byte(2) } else { cursor.byte(0) }
-            cursor.byte(0x85); cursor.byte(0x01); cursor.little32(1)     // flags: sampled
-            // The room was made for `total` bytes: writing any other count is a bug to stop at.
-            precondition(cursor.position - start == total, "request span size miscounted")
-            return total
         }
     }
 
@@ -557,44 +533,24 @@ enum OTLPTraceEncoder {
         }
     }
 
-    /// Appends a storage query's client span that succeeded, sized first and written through one
-    /// pointer, as ``appendRequestSpan(record:to:)`` does.
+    /// Appends a storage query's client span that succeeded, under a parent without a
+    /// `tracestate`, sized first and written through one pointer, as
+    /// ``appendRequestSpan(record:to:)`` does.
     static func appendQuerySpan(_ span: UnsafePointer<QuerySpan>, endNanos: UInt64, to out: inout ProtoWriter) {
-        @inline(__always) func attribute(_ key: StaticString, string count: Int) -> Int {
-            ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: key.utf8CodeUnitCount,
-                                                             anyValueCount: ProtoWriter.stringValueLength(count)))
-        }
-        let traceStateCount = span.pointee.traceState?.utf8.count ?? 0
-        var length = 18 + 10 + (span.pointee.parentSpanID == 0 ? 0 : 10) + ProtoWriter.fieldSize(span.pointee.name.utf8CodeUnitCount) + 2 + 9 + 9
-        if traceStateCount > 0 { length += ProtoWriter.fieldSize(traceStateCount) }
-        length += attribute("db.system.name", string: span.pointee.system.utf8CodeUnitCount)
-        length += attribute("db.operation.name", string: span.pointee.operation.utf8CodeUnitCount)
-        if let tenant = span.pointee.tenant { length += attribute("atlas.tenant", string: tenant.utf8.count) }
-        length += 2 + 6
-        let total = ProtoWriter.fieldSize(length)
-        out.write(bound: total) { start in
-            var cursor = SpanCursor(at: start)
-            cursor.byte(0x12)                                            // ScopeSpans.spans
-            cursor.varint(UInt64(length))
-            cursor.byte(0x0A); cursor.byte(16); cursor.big(span.pointee.traceHigh); cursor.big(span.pointee.traceLow)
-            cursor.byte(0x12); cursor.byte(8); cursor.big(span.pointee.spanID)
-            if traceStateCount > 0, let traceState = span.pointee.traceState {
-                cursor.byte(0x1A); cursor.varint(UInt64(traceStateCount)); cursor.text(traceState)
-            }
-            if span.pointee.parentSpanID != 0 { cursor.byte(0x22); cursor.byte(8); cursor.big(span.pointee.parentSpanID) }
-            cursor.byte(0x2A)                                            // name
-            cursor.varint(UInt64(span.pointee.name.utf8CodeUnitCount))
-            cursor.text(span.pointee.name)
-            cursor.byte(0x30); cursor.byte(UInt8(kind(.client)))        // kind
-            cursor.byte(0x39); cursor.little(span.pointee.startNanos)
-            cursor.byte(0x41); cursor.little(endNanos)
+        let name = span.pointee.name
+        let frame = SpanFrame(traceHigh: span.pointee.traceHigh, traceLow: span.pointee.traceLow, spanID: span.pointee.spanID,
+                              parentSpanID: span.pointee.parentSpanID, traceState: UnsafeRawBufferPointer(start: nil, count: 0),
+                              nameCount: name.utf8CodeUnitCount, kind: .client, startNanos: span.pointee.startNanos,
+                              endNanos: endNanos, failed: false)
+        var attributes = SpanCursor.stringAttributeLength("db.system.name", span.pointee.system.utf8CodeUnitCount)
+        attributes += SpanCursor.stringAttributeLength("db.operation.name", span.pointee.operation.utf8CodeUnitCount)
+        if let tenant = span.pointee.tenant { attributes += SpanCursor.stringAttributeLength("atlas.tenant", tenant.utf8.count) }
+        frame.write(attributes: attributes, to: &out) { cursor in
+            cursor.text(name)
+        } attributes: { cursor in
             cursor.stringAttribute("db.system.name", span.pointee.system)
             cursor.stringAttribute("db.operation.name", span.pointee.operation)
             if let tenant = span.pointee.tenant { cursor.stringAttribute("atlas.tenant", tenant) }
-            cursor.byte(0x7A); cursor.byte(0)                            // status: unset
-            cursor.byte(0x85); cursor.byte(0x01); cursor.little32(1)     // flags: sampled
-            precondition(cursor.position - start == total, "query span size miscounted")
-            return total
         }
     }
 
@@ -606,11 +562,6 @@ enum OTLPTraceEncoder {
     /// The W3C `tracestate` header value, empty when there is none.
     static func traceState(_ trace: TraceContext) -> String {
         trace.traceStateHeaderValue ?? ""
-    }
-
-    /// The span's attributes sorted by key.
-    static func attributes(_ state: AtlasSpan.State) -> [(key: String, value: OTLPValue)] {
-        OTLPValue.attributes(state.attributes)
     }
 
     static func keyValue(_ out: inout ProtoWriter, _ attribute: (key: String, value: OTLPValue)) {
@@ -648,7 +599,7 @@ enum OTLPTraceEncoder {
                            first: Bool) {
         // Not on a hot path (OTLP/JSON is for debugging collectors): values, not pointers.
         writer.raw(jsonSpan(trace: span.traceContext, parent: span.parentSpanID, name: state.name, kind: span.kind,
-                            startNanos: span.startNanos, endNanos: endNanos, attributes: attributes(state),
+                            startNanos: span.startNanos, endNanos: endNanos, attributes: OTLPValue.attributes(state.attributes),
                             events: state.events, status: state.status, first: first))
     }
 
@@ -738,6 +689,58 @@ enum OTLPTraceEncoder {
     }
 }
 
+/// What every span written through a ``SpanCursor`` has besides its attributes: ids, the
+/// parent's `tracestate`, name, kind, times, status and flags. It sizes the span and writes it
+/// around the name and attributes the caller writes, in one pass after one capacity check.
+struct SpanFrame {
+    var traceHigh: UInt64
+    var traceLow: UInt64
+    var spanID: UInt64
+    /// 0 for a root span.
+    var parentSpanID: UInt64
+    /// Empty when there is none.
+    var traceState: UnsafeRawBufferPointer
+    var nameCount: Int
+    var kind: SpanKind
+    var startNanos: UInt64
+    var endNanos: UInt64
+    /// Sets the error status.
+    var failed: Bool
+
+    /// Appends the span as a `ScopeSpans.spans` field; `attributes` is the size of what
+    /// `writeAttributes` writes, and `writeName` writes `nameCount` bytes.
+    @inline(__always)
+    func write(attributes: Int, to out: inout ProtoWriter, name writeName: (inout SpanCursor) -> Void,
+               attributes writeAttributes: (inout SpanCursor) -> Void) {
+        var length = 18 + 10 + (parentSpanID == 0 ? 0 : 10) + ProtoWriter.fieldSize(nameCount) + 2 + 9 + 9
+        if !traceState.isEmpty { length += ProtoWriter.fieldSize(traceState.count) }
+        length += attributes + 2 + (failed ? 2 : 0) + 6
+        let total = ProtoWriter.fieldSize(length)
+        out.write(bound: total) { start in
+            var cursor = SpanCursor(at: start)
+            cursor.byte(0x12)                                            // ScopeSpans.spans
+            cursor.varint(UInt64(length))
+            cursor.byte(0x0A); cursor.byte(16); cursor.big(traceHigh); cursor.big(traceLow)
+            cursor.byte(0x12); cursor.byte(8); cursor.big(spanID)
+            if !traceState.isEmpty { cursor.byte(0x1A); cursor.varint(UInt64(traceState.count)); cursor.bytes(traceState) }
+            if parentSpanID != 0 { cursor.byte(0x22); cursor.byte(8); cursor.big(parentSpanID) }
+            cursor.byte(0x2A)                                            // name
+            cursor.varint(UInt64(nameCount))
+            writeName(&cursor)
+            cursor.byte(0x30); cursor.byte(UInt8(OTLPTraceEncoder.kind(kind)))
+            cursor.byte(0x39); cursor.little(startNanos)
+            cursor.byte(0x41); cursor.little(endNanos)
+            writeAttributes(&cursor)
+            cursor.byte(0x7A)                                            // status
+            if failed { cursor.byte(2); cursor.byte(0x18); cursor.byte(2) } else { cursor.byte(0) }
+            cursor.byte(0x85); cursor.byte(0x01); cursor.little32(1)     // flags: sampled
+            // The room was made for `total` bytes: writing any other count is a bug to stop at.
+            precondition(cursor.position - start == total, "span size miscounted")
+            return total
+        }
+    }
+}
+
 /// A write position in room that was made for everything it writes.
 struct SpanCursor {
     var position: UnsafeMutablePointer<UInt8>
@@ -779,14 +782,6 @@ struct SpanCursor {
         position += 4
     }
 
-    /// The bytes of a trivial value (an id's byte tuple).
-    @inline(__always) mutating func raw<Bytes>(_ value: Bytes) {
-        withUnsafeBytes(of: value) { bytes in
-            UnsafeMutableRawPointer(position).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-            position += bytes.count
-        }
-    }
-
     /// The UTF-8 of `value`, found once: a native string's own storage, or a small string's bytes
     /// copied out of its two words.
     @inline(__always) mutating func text(_ value: String) {
@@ -804,6 +799,11 @@ struct SpanCursor {
     @inline(__always) mutating func text(_ value: StaticString) {
         UnsafeMutableRawPointer(position).copyMemory(from: value.utf8Start, byteCount: value.utf8CodeUnitCount)
         position += value.utf8CodeUnitCount
+    }
+
+    /// The size of a `KeyValue` (field 9) with a string `AnyValue` of `count` bytes.
+    @inline(__always) static func stringAttributeLength(_ key: StaticString, _ count: Int) -> Int {
+        ProtoWriter.fieldSize(ProtoWriter.keyValueLength(keyCount: key.utf8CodeUnitCount, anyValueCount: ProtoWriter.stringValueLength(count)))
     }
 
     /// The key of the request span's one integer attribute.

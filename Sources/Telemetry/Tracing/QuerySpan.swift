@@ -70,7 +70,7 @@ extension AtlasTracer {
         let json = queue.encoding == .json
         withUnsafePointer(to: span) { span in
             queue.record { out, first in
-                if json || error != nil {
+                if json || error != nil || span.pointee.traceState != nil {
                     let events = error.map { [SpanEventRecord.exception($0, at: endNanos)] } ?? []
                     OTLPTraceEncoder.appendSpan(trace: span.pointee.traceContext, parent: span.pointee.parentSpanID, name: "\(span.pointee.name)",
                                                 kind: .client, startNanos: span.pointee.startNanos, endNanos: endNanos,

@@ -2,7 +2,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Synchronization
-import W3CTraceContext
 
 /// Trace and span ids for every request without a system call each: SplitMix64 (Steele, Lea and
 /// Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014) over one shared atomic
@@ -40,26 +39,5 @@ struct SpanIDGenerator: RandomNumberGenerator {
     mutating func nonZero() -> UInt64 {
         let word = next()
         return word == 0 ? 1 : word
-    }
-
-    /// A trace id from two draws, stored as they are (the library's `random(using:)` fills it a
-    /// byte at a time through a generic generator).
-    mutating func traceID() -> TraceID {
-        var bytes: TraceID.Bytes = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        let (high, low) = (next(), next())
-        withUnsafeMutableBytes(of: &bytes) { raw in
-            raw.storeBytes(of: high, as: UInt64.self)
-            raw.storeBytes(of: low, toByteOffset: 8, as: UInt64.self)
-        }
-        return TraceID(bytes: bytes)
-    }
-
-    /// A span id from one draw, never all zeros (which W3C reserves as invalid).
-    mutating func spanID() -> SpanID {
-        var word = next()
-        if word == 0 { word = 1 }
-        var bytes: SpanID.Bytes = (0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &bytes) { $0.storeBytes(of: word, as: UInt64.self) }
-        return SpanID(bytes: bytes)
     }
 }
